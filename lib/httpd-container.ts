@@ -1,0 +1,131 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { SecurityPreset } from './security-preset';
+import { checkAbsolutePath, checkDnsLabel, checkImage, checkText, isPinnedImage, PropContext } from './validation';
+
+/** Facts about the official `httpd` image that the constructs build on. */
+export const HTTPD = {
+  /** The default image: a pinned 2.4 release, so a synth today and next month deploy the same server. */
+  image: 'httpd:2.4.65',
+  /** The port the image's `httpd.conf` listens on. */
+  port: 80,
+  /** The document root of the image's `httpd.conf`. */
+  htdocsPath: '/usr/local/apache2/htdocs',
+  /** Where httpd writes `httpd.pid` and its runtime files (cgid socket, mutexes). */
+  logsPath: '/usr/local/apache2/logs',
+} as const;
+
+/**
+ * The default compute resources of an httpd container: a small static site server.
+ * cdk8s-plus-27's default (1 CPU and 512Mi requested) would reserve far more than it uses.
+ */
+export function defaultHttpdResources(): kplus.ContainerResources {
+  return {
+    cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+    memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+  };
+}
+
+/**
+ * `IfNotPresent` for a pinned image (a tag other than `latest`, or a digest), `Always`
+ * otherwise: cdk8s-plus-27 always defaults to `Always`, which pulls on every start and
+ * fails restarts when the registry is unreachable even though the image is cached.
+ */
+export function defaultPullPolicy(image: string): kplus.ImagePullPolicy {
+  return isPinnedImage(image) ? kplus.ImagePullPolicy.IF_NOT_PRESENT : kplus.ImagePullPolicy.ALWAYS;
+}
+
+/**
+ * The httpd security context: Pod Security "restricted", running as user 10001 with the
+ * `net.ipv4.ip_unprivileged_port_start` sysctl set to 80 so it can bind port 80 without
+ * root or capabilities. httpd only switches to its `User daemon` when started as root,
+ * so a non-root start just serves as that user.
+ */
+export function defaultHttpdSecurity(): SecurityPreset {
+  return SecurityPreset.restricted({ unprivilegedPortStart: HTTPD.port });
+}
+
+/** Options for {@link addHttpdContainer}, each checked against the owning construct's props. */
+export interface HttpdContainerOptions {
+  /** @default HTTPD.image */
+  readonly image?: string;
+  /** @default 'httpd' */
+  readonly name?: string;
+  /** @default HTTPD.htdocsPath */
+  readonly htdocsPath?: string;
+  /** @default - the image's entrypoint */
+  readonly command?: string[];
+  /** @default - the image's CMD */
+  readonly args?: string[];
+  /** @default defaultHttpdResources() */
+  readonly resources?: kplus.ContainerResources;
+  /** @default defaultPullPolicy(image) */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+  /** @default defaultHttpdSecurity() */
+  readonly securityPreset?: SecurityPreset;
+  /** @default - no hooks */
+  readonly lifecycle?: kplus.ContainerLifecycle;
+  /** The volume served as htdocs. @default - a new emptyDir */
+  readonly htdocsVolume?: kplus.Volume;
+  /** Mount htdocs read-only (the server only reads it). @default false */
+  readonly htdocsReadOnly?: boolean;
+  /** More mounts for the container. @default - none */
+  readonly volumeMounts?: kplus.VolumeMount[];
+  /** Environment of the container. @default - none */
+  readonly envVariables?: { [name: string]: kplus.EnvValue };
+}
+
+/** What {@link addHttpdContainer} added. */
+export interface HttpdContainer {
+  /** The httpd container. */
+  readonly container: kplus.Container;
+  /** The volume mounted at the htdocs path. */
+  readonly htdocsVolume: kplus.Volume;
+  /** The htdocs path inside the container. */
+  readonly htdocsPath: string;
+  /** The security preset applied to the container and pod. */
+  readonly securityPreset: SecurityPreset;
+}
+
+/**
+ * Adds an httpd container to `workload` that runs on a read-only root filesystem: an
+ * emptyDir for `logs/` (httpd writes `httpd.pid` there) and a volume for htdocs, with
+ * the security preset applied to the container and the pod. Props are checked against
+ * `ctx`, so errors name the construct the user wrote.
+ */
+export function addHttpdContainer(
+  scope: Construct,
+  workload: kplus.AbstractPod,
+  ctx: PropContext,
+  options: HttpdContainerOptions = {},
+): HttpdContainer {
+  const image = checkImage(ctx, 'image', options.image ?? HTTPD.image);
+  const name = checkDnsLabel(ctx, 'containerName', options.name ?? 'httpd');
+  const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', options.htdocsPath ?? HTTPD.htdocsPath);
+  options.command?.forEach((word, i) => checkText(ctx, `command[${i}]`, word));
+  options.args?.forEach((word, i) => checkText(ctx, `args[${i}]`, word));
+  const securityPreset = options.securityPreset ?? defaultHttpdSecurity();
+  const htdocsVolume = options.htdocsVolume ?? kplus.Volume.fromEmptyDir(scope, 'HtdocsVolume', 'htdocs');
+  const logsVolume = kplus.Volume.fromEmptyDir(scope, 'LogsVolume', 'httpd-logs');
+
+  const container = workload.addContainer({
+    name,
+    image,
+    imagePullPolicy: options.imagePullPolicy ?? defaultPullPolicy(image),
+    command: options.command,
+    args: options.args,
+    ports: [{ number: HTTPD.port, name: 'http' }],
+    resources: options.resources ?? defaultHttpdResources(),
+    lifecycle: options.lifecycle,
+    envVariables: options.envVariables,
+    volumeMounts: [
+      { path: htdocsPath, volume: htdocsVolume, readOnly: options.htdocsReadOnly ?? false },
+      { path: HTTPD.logsPath, volume: logsVolume },
+      ...(options.volumeMounts ?? []),
+    ],
+  });
+  securityPreset.applyToContainer(workload, container);
+  securityPreset.applyToPod(workload);
+  return { container, htdocsVolume, htdocsPath, securityPreset };
+}

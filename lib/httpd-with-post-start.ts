@@ -1,0 +1,175 @@
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { addHttpdContainer, HTTPD } from './httpd-container';
+import { SecurityPreset } from './security-preset';
+import { checkAbsolutePath, checkDnsLabel, checkDnsSubdomain, checkLabels, checkNodePort, checkPort, PropContext } from './validation';
+import { WriteFileHook } from './write-file-hook';
+
+/** The page the seed's postStart hook writes after the date line. */
+export const DEFAULT_POST_START_CONTENT: readonly string[] = ['This content was created by the postStart hook'];
+
+/** Properties of {@link HttpdWithPostStart}. */
+export interface HttpdWithPostStartProps {
+  /**
+   * The page: a string is written exactly; lines are each followed by a newline.
+   * Written literally, whatever characters it holds.
+   * @default DEFAULT_POST_START_CONTENT
+   */
+  readonly content?: string | readonly string[];
+  /**
+   * Start the page with `the date is: <date>`, taken when the hook runs.
+   * @default true
+   */
+  readonly prependDate?: boolean;
+  /**
+   * The page's file name inside htdocs.
+   * @default 'index.html'
+   */
+  readonly fileName?: string;
+  /**
+   * The document root the hook writes into and the htdocs volume is mounted at.
+   * @default '/usr/local/apache2/htdocs'
+   */
+  readonly htdocsPath?: string;
+  /**
+   * The shell that runs the hook.
+   * @default '/bin/sh'
+   */
+  readonly shell?: string;
+  /**
+   * The httpd image. Any image built on the official `httpd` one works.
+   * @default 'httpd:2.4.65'
+   */
+  readonly image?: string;
+  /**
+   * Image pull policy.
+   * @default - `IfNotPresent` for a pinned tag or digest, `Always` for `latest` or no tag
+   */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+  /**
+   * The Pod's `metadata.name` (the seed uses `pod-httpd`).
+   * @default - a unique name generated from the construct path
+   */
+  readonly podName?: string;
+  /**
+   * The container's name (the seed uses `cntr-httpd`).
+   * @default 'httpd'
+   */
+  readonly containerName?: string;
+  /**
+   * The Service's `metadata.name` (the seed uses `svc-nodeport-httpd`).
+   * @default - a unique name generated from the construct path
+   */
+  readonly serviceName?: string;
+  /**
+   * Labels of the Pod (the seed uses `component: httpd`). The Service selects the Pod
+   * by its unique cdk8s address label, not by these.
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string };
+  /**
+   * The Service's type.
+   * @default kplus.ServiceType.NODE_PORT
+   */
+  readonly serviceType?: kplus.ServiceType;
+  /**
+   * The Service's port (httpd itself always listens on 80).
+   * @default 80
+   */
+  readonly servicePort?: number;
+  /**
+   * A fixed node port, for `NODE_PORT` and `LOAD_BALANCER` services.
+   * @default - Kubernetes picks a free port from 30000-32767
+   */
+  readonly nodePort?: number;
+  /**
+   * Overrides the image's entrypoint. The postStart hook runs alongside whatever this starts.
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+  /**
+   * Overrides the image's CMD.
+   * @default - the image's CMD (`httpd-foreground`)
+   */
+  readonly args?: string[];
+  /**
+   * Compute resources of the httpd container.
+   * @default - requests 50m CPU / 64Mi memory, limits 500m CPU / 256Mi memory
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Security context of the pod and container.
+   * @default - Pod Security "restricted": user 10001, read-only root filesystem, no
+   *   capabilities, port 80 bound through the `net.ipv4.ip_unprivileged_port_start` sysctl
+   */
+  readonly securityPreset?: SecurityPreset;
+}
+
+/**
+ * The seed's first scenario: an `httpd` Pod whose postStart exec hook writes a page into
+ * htdocs, and a Service (NodePort by default) that exposes it, so `curl` shows the page.
+ *
+ * The hook runs in parallel with httpd's entrypoint: it depends on nothing httpd does,
+ * creates the directory if needed and replaces the page atomically. htdocs and logs are
+ * emptyDirs, so the root filesystem stays read-only.
+ */
+export class HttpdWithPostStart extends Construct {
+  /** The Pod running httpd. */
+  public readonly pod: kplus.Pod;
+  /** The Service exposing the Pod's port 80. */
+  public readonly service: kplus.Service;
+  /** The httpd container. */
+  public readonly container: kplus.Container;
+  /** The postStart hook that writes the page. */
+  public readonly hook: WriteFileHook;
+
+  public constructor(scope: Construct, id: string, props: HttpdWithPostStartProps = {}) {
+    super(scope, id);
+    const ctx = PropContext.of(this);
+    const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
+    const serviceName = props.serviceName === undefined ? undefined : checkDnsLabel(ctx, 'serviceName', props.serviceName);
+    const labels = checkLabels(ctx, 'labels', props.labels ?? {});
+    const fileName = props.fileName ?? 'index.html';
+    if (fileName === '' || fileName === '.' || fileName === '..' || fileName.includes('/') || fileName.includes('\0')) {
+      throw ctx.error('fileName', fileName, "is not a file name: no '/', not '.' or '..', not empty");
+    }
+    const servicePort = checkPort(ctx, 'servicePort', props.servicePort ?? HTTPD.port);
+    const serviceType = props.serviceType ?? kplus.ServiceType.NODE_PORT;
+    if (props.nodePort !== undefined) {
+      checkNodePort(ctx, 'nodePort', props.nodePort);
+      if (serviceType !== kplus.ServiceType.NODE_PORT && serviceType !== kplus.ServiceType.LOAD_BALANCER) {
+        throw ctx.error('nodePort', props.nodePort, `cannot be set on a Service of type ${serviceType}: only NodePort and LoadBalancer have node ports`);
+      }
+    }
+
+    this.pod = new kplus.Pod(this, 'Pod', { metadata: { name: podName, labels } });
+    const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', props.htdocsPath ?? HTTPD.htdocsPath);
+    this.hook = new WriteFileHook(
+      {
+        path: `${htdocsPath === '/' ? '' : htdocsPath}/${fileName}`,
+        content: props.content ?? DEFAULT_POST_START_CONTENT,
+        prependDate: props.prependDate ?? true,
+        shell: props.shell,
+      },
+      ctx,
+    );
+    this.container = addHttpdContainer(this, this.pod, ctx, {
+      image: props.image,
+      name: props.containerName,
+      htdocsPath,
+      command: props.command,
+      args: props.args,
+      resources: props.resources,
+      imagePullPolicy: props.imagePullPolicy,
+      securityPreset: props.securityPreset,
+      lifecycle: { postStart: this.hook.handler },
+    }).container;
+
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: { name: serviceName, labels },
+      type: serviceType,
+      selector: this.pod,
+      ports: [{ port: servicePort, targetPort: HTTPD.port, nodePort: props.nodePort, name: 'http' }],
+    });
+  }
+}

@@ -1,0 +1,7 @@
+export * from './shell';
+export * from './validation';
+export * from './pod-spec-patch';
+export * from './security-preset';
+export * from './httpd-container';
+export * from './write-file-hook';
+export * from './httpd-with-post-start';

@@ -1,0 +1,179 @@
+import { Construct } from 'constructs';
+
+/**
+ * Where a prop was written: the construct (class name and construct path) or, for the
+ * building blocks that are not constructs, just the name of the API.
+ */
+export class PropContext {
+  /** Context for a construct's props: errors name its class and construct path. */
+  public static of(construct: Construct): PropContext {
+    return new PropContext(`${construct.constructor.name} '${construct.node.path}'`);
+  }
+
+  /** Context for a function or class that is not a construct. */
+  public static named(apiName: string): PropContext {
+    return new PropContext(apiName);
+  }
+
+  private constructor(
+    /** How errors name the place, e.g. `HttpdWithPostStart 'chart/web'`. */
+    public readonly where: string,
+  ) {}
+
+  /** The error for `prop` having `value`, which breaks `rule`. */
+  public error(prop: string, value: unknown, rule: string): PropError {
+    return new PropError(`${this.where} (prop ${prop}): ${formatValue(value)} ${rule}`);
+  }
+}
+
+/** A prop that breaks a rule; the message names the construct, the prop, the value and the rule. */
+export class PropError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'PropError';
+  }
+}
+
+function formatValue(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Checks a DNS-1123 label (container, port and Service names): at most 63 characters. */
+export function checkDnsLabel(ctx: PropContext, prop: string, value: string): string {
+  if (!DNS1123_LABEL.test(value)) {
+    throw ctx.error(
+      prop,
+      value,
+      "is not a DNS-1123 label: lowercase letters, digits and '-' only, starting and ending with a letter or digit",
+    );
+  }
+  if (value.length > 63) {
+    throw ctx.error(prop, value, `is not a DNS-1123 label: at most 63 characters (has ${value.length})`);
+  }
+  return value;
+}
+
+/** Checks a DNS-1123 subdomain (Pod and most object names): at most 253 characters. */
+export function checkDnsSubdomain(ctx: PropContext, prop: string, value: string): string {
+  if (!DNS1123_SUBDOMAIN.test(value)) {
+    throw ctx.error(
+      prop,
+      value,
+      "is not a DNS-1123 subdomain: lowercase letters, digits, '-' and '.' only, each part starting and ending with a letter or digit",
+    );
+  }
+  if (value.length > 253) {
+    throw ctx.error(prop, value, `is not a DNS-1123 subdomain: at most 253 characters (has ${value.length})`);
+  }
+  return value;
+}
+
+/** Checks an integer in `[min, max]`. */
+export function checkIntegerRange(
+  ctx: PropContext,
+  prop: string,
+  value: number,
+  min: number,
+  max: number,
+  what = 'an integer',
+): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw ctx.error(prop, value, `is not ${what} from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Checks a TCP/UDP port number: 1 to 65535. */
+export function checkPort(ctx: PropContext, prop: string, value: number): number {
+  return checkIntegerRange(ctx, prop, value, 1, 65535, 'a port number');
+}
+
+/** Checks a NodePort: the default service-node-port-range, 30000 to 32767. */
+export function checkNodePort(ctx: PropContext, prop: string, value: number): number {
+  return checkIntegerRange(ctx, prop, value, 30000, 32767, 'a NodePort (the default service-node-port-range)');
+}
+
+/**
+ * Checks an absolute, normalized POSIX path: starts with `/`, no `.` or `..` segments,
+ * no empty segments, no trailing `/` (except `/` itself), no NUL byte.
+ */
+export function checkAbsolutePath(ctx: PropContext, prop: string, value: string): string {
+  if (!value.startsWith('/')) {
+    throw ctx.error(prop, value, "is not an absolute path: it must start with '/'");
+  }
+  if (value.includes('\0')) {
+    throw ctx.error(prop, value, 'is not a valid path: it holds a NUL byte');
+  }
+  const segments = value.split('/').slice(1);
+  if (value !== '/' && segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw ctx.error(prop, value, "is not a normalized path: no '.', '..', empty segments or trailing '/'");
+  }
+  return value;
+}
+
+/** Checks a Kubernetes label or annotation key: an optional DNS subdomain prefix and `/`, then a name. */
+export function checkLabelKey(ctx: PropContext, prop: string, key: string): string {
+  const slash = key.indexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  const prefixOk = prefix === undefined || (prefix.length <= 253 && DNS1123_SUBDOMAIN.test(prefix));
+  if (!prefixOk || name.length > 63 || !LABEL_NAME.test(name)) {
+    throw ctx.error(
+      prop,
+      key,
+      "is not a label key: an optional DNS-1123 subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+    );
+  }
+  return key;
+}
+
+/** Checks a label map: valid keys, and values of at most 63 letters, digits, '-', '_' or '.' (or empty). */
+export function checkLabels(
+  ctx: PropContext,
+  prop: string,
+  labels: Readonly<Record<string, string>>,
+): Record<string, string> {
+  for (const [key, value] of Object.entries(labels)) {
+    checkLabelKey(ctx, `${prop} key`, key);
+    if (value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
+      throw ctx.error(
+        `${prop}[${JSON.stringify(key)}]`,
+        value,
+        "is not a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+      );
+    }
+  }
+  return { ...labels };
+}
+
+// The shape of a container image reference (registry[:port]/path[:tag][@digest]).
+const IMAGE_REF =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+/** Checks the shape of a container image reference, e.g. `httpd:2.4.65` or `registry.example.com:5000/team/app@sha256:...`. */
+export function checkImage(ctx: PropContext, prop: string, value: string): string {
+  if (!IMAGE_REF.test(value)) {
+    throw ctx.error(prop, value, 'is not a container image reference: [registry[:port]/]name[:tag][@sha256:digest], name in lowercase');
+  }
+  return value;
+}
+
+/** Whether an image reference names a fixed version: a digest, or a tag other than `latest`. */
+export function isPinnedImage(image: string): boolean {
+  if (image.includes('@sha256:')) return true;
+  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+  const colon = lastSegment.indexOf(':');
+  return colon >= 0 && lastSegment.slice(colon + 1) !== 'latest';
+}
+
+/** Checks that a string holds no NUL byte, which cannot reach a process's arguments or a shell. */
+export function checkText(ctx: PropContext, prop: string, value: string): string {
+  if (value.includes('\0')) {
+    throw ctx.error(prop, value, 'holds a NUL byte, which cannot be passed to a process');
+  }
+  return value;
+}

@@ -1,0 +1,22 @@
+/** Strings that break naive shell scripts: each must come out of a script byte for byte. */
+export const HOSTILE_STRINGS: readonly string[] = [
+  "it's",
+  '"double" quotes',
+  '$(touch PWNED)',
+  '`touch PWNED`',
+  '${HOME} $HOME $$ $0',
+  'line one\nline two',
+  'trailing newline\n',
+  '%s %d %n %%',
+  'back\\slash \\n \\t \\\\',
+  "'; touch PWNED; echo '",
+  '"; touch PWNED; echo "',
+  '-n',
+  '-e \\c',
+  '  leading and trailing spaces  ',
+  'glob * ? [a-z]',
+  'semi; pipe | amp & redirect > PWNED',
+  'unicode: héllo wörld ✓ 日本語 🚀',
+  '\t tab and \r carriage return',
+  '',
+];

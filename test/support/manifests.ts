@@ -1,0 +1,25 @@
+import { Chart, Testing } from 'cdk8s';
+import { assertValidManifests } from '../../lib/testing/k8s-schema';
+
+/** A synthesized object, loosely typed for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Manifest = any;
+
+/** Synthesizes a chart and checks every object against the Kubernetes 1.27 schema. */
+export function synthValid(chart: Chart): Manifest[] {
+  const manifests = Testing.synth(chart);
+  assertValidManifests(manifests);
+  return manifests;
+}
+
+/** The only object of `kind` in `manifests`. */
+export function only(manifests: Manifest[], kind: string): Manifest {
+  const found = manifests.filter((m) => m.kind === kind);
+  if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
+  return found[0];
+}
+
+/** A chart in a fresh app, for one test. */
+export function newChart(): Chart {
+  return Testing.chart();
+}
