@@ -42,34 +42,36 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
-/** Checks a DNS-1123 label (container, port and Service names): at most 63 characters. */
-export function checkDnsLabel(ctx: PropContext, prop: string, value: string): string {
-  if (!DNS1123_LABEL.test(value)) {
-    throw ctx.error(
-      prop,
-      value,
-      "is not a DNS-1123 label: lowercase letters, digits and '-' only, starting and ending with a letter or digit",
-    );
-  }
-  if (value.length > 63) {
-    throw ctx.error(prop, value, `is not a DNS-1123 label: at most 63 characters (has ${value.length})`);
+function checkName(ctx: PropContext, prop: string, value: string, pattern: RegExp, maxLength: number, rule: string): string {
+  if (!pattern.test(value)) throw ctx.error(prop, value, rule);
+  if (value.length > maxLength) {
+    throw ctx.error(prop, value, `${rule.slice(0, rule.indexOf(':'))}: at most ${maxLength} characters (has ${value.length})`);
   }
   return value;
 }
 
+/** Checks a DNS-1123 label (container, port and Service names): at most 63 characters. */
+export function checkDnsLabel(ctx: PropContext, prop: string, value: string): string {
+  return checkName(
+    ctx,
+    prop,
+    value,
+    DNS1123_LABEL,
+    63,
+    "is not a DNS-1123 label: lowercase letters, digits and '-' only, starting and ending with a letter or digit",
+  );
+}
+
 /** Checks a DNS-1123 subdomain (Pod and most object names): at most 253 characters. */
 export function checkDnsSubdomain(ctx: PropContext, prop: string, value: string): string {
-  if (!DNS1123_SUBDOMAIN.test(value)) {
-    throw ctx.error(
-      prop,
-      value,
-      "is not a DNS-1123 subdomain: lowercase letters, digits, '-' and '.' only, each part starting and ending with a letter or digit",
-    );
-  }
-  if (value.length > 253) {
-    throw ctx.error(prop, value, `is not a DNS-1123 subdomain: at most 253 characters (has ${value.length})`);
-  }
-  return value;
+  return checkName(
+    ctx,
+    prop,
+    value,
+    DNS1123_SUBDOMAIN,
+    253,
+    "is not a DNS-1123 subdomain: lowercase letters, digits, '-' and '.' only, each part starting and ending with a letter or digit",
+  );
 }
 
 /** Checks an integer in `[min, max]`. */
