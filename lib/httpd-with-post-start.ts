@@ -2,6 +2,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { addHttpdContainer, HTTPD } from './httpd-container';
 import { SecurityPreset } from './security-preset';
+import { addStandardSynthChecks } from './synth-validations';
 import { checkAbsolutePath, checkDnsLabel, checkDnsSubdomain, checkLabels, checkNodePort, checkPort, PropContext } from './validation';
 import { WriteFileHook } from './write-file-hook';
 
@@ -171,5 +172,8 @@ export class HttpdWithPostStart extends Construct {
       selector: this.pod,
       ports: [{ port: servicePort, targetPort: HTTPD.port, nodePort: props.nodePort, name: 'http' }],
     });
+    // Labels, mounts and volumes can still be changed after this constructor (JSON patches,
+    // setManifestField): check the final manifests when the app is synthesized.
+    addStandardSynthChecks(this);
   }
 }

@@ -5,3 +5,4 @@ export * from './security-preset';
 export * from './httpd-container';
 export * from './write-file-hook';
 export * from './httpd-with-post-start';
+export * from './synth-validations';
