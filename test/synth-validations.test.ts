@@ -68,7 +68,9 @@ describe('serviceSelectorProblems', () => {
     new kplus.Pod(new Chart(app, 'back', { namespace: 'back' }), 'pod', { containers: [container], metadata: { labels: { app: 'web' } } });
     const service = new kplus.Service(chart, 'svc', { metadata: { name: 'svc' }, ports: [{ port: 80 }] });
     service.selectLabel('app', 'web');
-    expect(serviceSelectorProblems(service)).toEqual([expect.stringContaining('matches no Pod or pod template in the app in namespace front')]);
+    expect(serviceSelectorProblems(service)).toEqual([
+      expect.stringContaining('matches no Pod or pod template in the app in namespace front'),
+    ]);
   });
 
   test('a Service without selector, an ExternalName Service and a non-Service have no problem', () => {
@@ -96,7 +98,10 @@ describe('volumeMountProblems', () => {
 
   test('every mount and device of a missing volume is reported with its JSON path, in every container list', () => {
     const { chart } = appAndChart();
-    const deployment = new kplus.Deployment(chart, 'deploy', { metadata: { name: 'deploy' }, containers: [{ ...container, name: 'main' }] });
+    const deployment = new kplus.Deployment(chart, 'deploy', {
+      metadata: { name: 'deploy' },
+      containers: [{ ...container, name: 'main' }],
+    });
     deployment.addInitContainer({ ...container, name: 'init' });
     ApiObject.of(deployment).addJsonPatch(
       JsonPatch.add('/spec/template/spec/containers/0/volumeMounts', [{ name: 'cache', mountPath: '/cache' }]),
@@ -118,7 +123,7 @@ describe('volumeMountProblems', () => {
 describe('gracePeriodProblems', () => {
   const need = { seconds: 45, reason: 'the preStop hook (sleep 40)' };
 
-  test("the default 30 s is too short for a 45 s hook; the message names both and why it matters", () => {
+  test('the default 30 s is too short for a 45 s hook; the message names both and why it matters', () => {
     const { chart } = appAndChart();
     const pod = new kplus.Pod(chart, 'pod', { metadata: { name: 'pod' }, containers: [container] });
     ApiObject.of(pod).addJsonPatch(JsonPatch.remove('/spec/terminationGracePeriodSeconds'));
@@ -163,9 +168,15 @@ describe('through app.synth(), as cdk8s synth runs it', () => {
     const lines = message.split('\n');
     expect(lines[0]).toBe('Validation failed with the following errors:');
     expect(lines.slice(1)).toEqual([
-      expect.stringMatching(/^ {2}\[site\/web\] Pod 'pod-httpd' \(site\/web\/Pod\/Resource\) at \/spec\/containers\/0\/volumeMounts\/2: container 'httpd' uses volume 'certs'/),
-      expect.stringMatching(/^ {2}\[site\/web\] Service 'svc-httpd' \(site\/web\/Service\/Resource\): selector \{"cdk8s.io\/metadata.addr":"[^"]+"\} matches no Pod/),
-      expect.stringMatching(/^ {2}\[site\/hooked\] Pod '.+' \(site\/hooked\/Pod\/Resource\): terminationGracePeriodSeconds is 30, but a 60 s preStop hook needs 60/),
+      expect.stringMatching(
+        /^ {2}\[site\/web\] Pod 'pod-httpd' \(site\/web\/Pod\/Resource\) at \/spec\/containers\/0\/volumeMounts\/2: container 'httpd' uses volume 'certs'/,
+      ),
+      expect.stringMatching(
+        /^ {2}\[site\/web\] Service 'svc-httpd' \(site\/web\/Service\/Resource\): selector \{"cdk8s.io\/metadata.addr":"[^"]+"\} matches no Pod/,
+      ),
+      expect.stringMatching(
+        /^ {2}\[site\/hooked\] Pod '.+' \(site\/hooked\/Pod\/Resource\): terminationGracePeriodSeconds is 30, but a 60 s preStop hook needs 60/,
+      ),
     ]);
   });
 

@@ -94,7 +94,7 @@ describe('synthSnapshot', () => {
     expect(deployment.spec.template.metadata.labels).toEqual({});
     expect(apiService.spec.selector).toEqual({});
     // Everything but those label keys is untouched.
-    const withoutAddr = JSON.parse(JSON.stringify(kept), (key, value) =>
+    const withoutAddr = JSON.parse(JSON.stringify(kept), (_key, value) =>
       value && typeof value === 'object' && !Array.isArray(value)
         ? Object.fromEntries(Object.entries(value).filter(([k]) => k !== ADDR))
         : value,
@@ -153,7 +153,11 @@ describe('findSchemaViolations and assertValidManifests', () => {
 
   test('reports an object whose kind the 1.27 schema does not know', () => {
     expect(findSchemaViolations([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }])).toEqual([
-      { object: 'Widget/w', path: '', message: `no Kubernetes ${KUBERNETES_SCHEMA_VERSION} schema for apiVersion example.com/v1 kind Widget` },
+      {
+        object: 'Widget/w',
+        path: '',
+        message: `no Kubernetes ${KUBERNETES_SCHEMA_VERSION} schema for apiVersion example.com/v1 kind Widget`,
+      },
     ]);
   });
 
@@ -166,5 +170,18 @@ describe('findSchemaViolations and assertValidManifests', () => {
       ].join('\n'),
     );
     expect(() => assertValidManifests(synthSnapshot(siteChart()))).not.toThrow();
+  });
+
+  test('without the optional peers, the schema checker says what to install; synthSnapshot still works', () => {
+    jest.isolateModules(() => {
+      jest.doMock('ajv', () => {
+        throw Object.assign(new Error("Cannot find module 'ajv'"), { code: 'MODULE_NOT_FOUND' });
+      });
+      const testing = jest.requireActual('../lib/testing') as typeof import('../lib/testing');
+      expect(() => testing.findSchemaViolations([])).toThrow(
+        "the schema checker needs the optional peer dependencies kubernetes-models@4.3.0 and ajv: npm i -D kubernetes-models@4.3.0 ajv (Cannot find module 'ajv')",
+      );
+      expect(testing.synthSnapshot(siteChart())).toHaveLength(4);
+    });
   });
 });

@@ -4,7 +4,7 @@
  * {@link assertValidManifests} / {@link findSchemaViolations} for the Kubernetes 1.27 API
  * schema. The schema checker needs the optional peer dependencies `kubernetes-models@4.3.0`
  * and `ajv`: `npm i -D kubernetes-models@4.3.0 ajv`.
- * @module
+ * @module cdk8s-pod-lifecycle/testing
  */
 export * from './k8s-schema';
 export * from './snapshot';
