@@ -35,15 +35,20 @@ export function addSynthCheck(scope: IConstruct, check: SynthCheck): void {
  */
 export function addStandardSynthChecks(scope: IConstruct): void {
   addSynthCheck(scope, () =>
-    apiObjectsUnder(scope).flatMap((object) => [...serviceSelectorProblems(object), ...volumeMountProblems(object)]),
+    apiObjectsUnder(scope).flatMap((object) => {
+      const manifest = object.toJson() as Manifest; // rendered once for both checks
+      return [...selectorProblemsOf(object, manifest), ...mountProblemsOf(object, manifest)];
+    }),
   );
 }
 
 /**
- * Problems of a Service whose selector matches no Pod and no pod template (Deployment,
- * StatefulSet, Job, CronJob, any object with `spec.template`) in the same namespace anywhere
- * in the app. Such a Service has no endpoints: every request to it fails. A Service without
- * a selector (endpoints managed by hand) or of type `ExternalName` has no problem.
+ * Problems of a Service whose selector matches no Pod and no pod template in the same
+ * namespace anywhere in the app: built-in workloads (Deployment, StatefulSet, DaemonSet,
+ * ReplicaSet, Job, CronJob, ReplicationController) and custom resources with a
+ * `spec.template` (such as an Argo Rollout). Such a Service has no endpoints: every request
+ * to it fails. A Service without a selector (endpoints managed by hand) or of type
+ * `ExternalName` has no problem.
  *
  * @param service a Service: a cdk8s-plus `Service` or any construct whose API object is one;
  *   any other kind of object has no problem
@@ -51,12 +56,20 @@ export function addStandardSynthChecks(scope: IConstruct): void {
  */
 export function serviceSelectorProblems(service: IConstruct): string[] {
   const object = ApiObject.of(service);
-  if (object.kind !== 'Service' || object.apiVersion !== 'v1') return [];
-  const manifest = object.toJson() as Manifest;
+  return isService(object) ? selectorProblemsOf(object, object.toJson()) : [];
+}
+
+function isService(object: ApiObject): boolean {
+  return object.kind === 'Service' && object.apiVersion === 'v1';
+}
+
+function selectorProblemsOf(object: ApiObject, manifest: Manifest): string[] {
+  if (!isService(object)) return [];
   const selector = (manifest.spec?.selector ?? {}) as Record<string, string>;
   if (manifest.spec?.type === 'ExternalName' || Object.keys(selector).length === 0) return [];
   const namespace = manifest.metadata?.namespace;
-  const matches = apiObjectsUnder(service.node.root)
+  const matches = apiObjectsUnder(object.node.root)
+    .filter(mayRunPods)
     .map((o) => o.toJson() as Manifest)
     .some((candidate) => {
       const ns = candidate.metadata?.namespace;
@@ -82,7 +95,10 @@ export function serviceSelectorProblems(service: IConstruct): string[] {
  */
 export function volumeMountProblems(workload: IConstruct): string[] {
   const object = ApiObject.of(workload);
-  const manifest = object.toJson() as Manifest;
+  return mountProblemsOf(object, object.toJson());
+}
+
+function mountProblemsOf(object: ApiObject, manifest: Manifest): string[] {
   const found = podSpecOf(manifest);
   if (!found) return [];
   const { spec, pointer } = found;
@@ -143,6 +159,19 @@ type Manifest = any;
 
 function apiObjectsUnder(scope: IConstruct): ApiObject[] {
   return scope.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
+}
+
+const POD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'ReplicationController']);
+
+/**
+ * Whether an object can run pods, decided without rendering it (rendering every object of
+ * the app for every Service would cost more than the rest of the synth): the built-in
+ * workload kinds, and any custom resource (an API group outside `*.k8s.io`, such as an
+ * Argo Rollout), whose pod template is looked for where the built-in ones keep it.
+ */
+function mayRunPods(object: ApiObject): boolean {
+  if (POD_KINDS.has(object.kind)) return true;
+  return object.apiGroup.includes('.') && !object.apiGroup.endsWith('.k8s.io');
 }
 
 function describe(object: ApiObject): string {

@@ -53,6 +53,19 @@ describe('serviceSelectorProblems', () => {
     expect(serviceSelectorProblems(service)).toEqual([]);
   });
 
+  test("a custom resource's pod template counts; a built-in kind that runs no pods does not", () => {
+    const { chart } = appAndChart();
+    const template = { metadata: { labels: { app: 'canary' } }, spec: { containers: [container] } };
+    new ApiObject(chart, 'rollout', { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', spec: { template } });
+    new ApiObject(chart, 'podtemplate', { apiVersion: 'v1', kind: 'PodTemplate', template: { metadata: { labels: { app: 'tpl' } } } });
+    const canary = new kplus.Service(chart, 'canary', { ports: [{ port: 80 }] });
+    canary.selectLabel('app', 'canary');
+    const tpl = new kplus.Service(chart, 'tpl', { ports: [{ port: 80 }] });
+    tpl.selectLabel('app', 'tpl');
+    expect(serviceSelectorProblems(canary)).toEqual([]);
+    expect(serviceSelectorProblems(tpl)).toEqual([expect.stringContaining('matches no Pod or pod template')]);
+  });
+
   test('a Service whose selector matches nothing is reported with its kind, name, path and selector', () => {
     const { chart } = appAndChart();
     new kplus.Pod(chart, 'pod', { containers: [container], metadata: { labels: { app: 'web' } } });
