@@ -48,31 +48,70 @@ export function defaultHttpdSecurity(): SecurityPreset {
 
 /** Options for {@link addHttpdContainer}, each checked against the owning construct's props. */
 export interface HttpdContainerOptions {
-  /** @default HTTPD.image */
+  /**
+   * The httpd image; any image built on the official `httpd` one.
+   * @default HTTPD.image
+   */
   readonly image?: string;
-  /** @default 'httpd' */
+  /**
+   * The container's name.
+   * @default 'httpd'
+   */
   readonly name?: string;
-  /** @default HTTPD.htdocsPath */
+  /**
+   * The document root, where the htdocs volume is mounted.
+   * @default HTTPD.htdocsPath
+   */
   readonly htdocsPath?: string;
-  /** @default - the image's entrypoint */
+  /**
+   * Overrides the image's entrypoint.
+   * @default - the image's entrypoint
+   */
   readonly command?: string[];
-  /** @default - the image's CMD */
+  /**
+   * Overrides the image's CMD.
+   * @default - the image's CMD
+   */
   readonly args?: string[];
-  /** @default defaultHttpdResources() */
+  /**
+   * Compute resources of the container.
+   * @default defaultHttpdResources()
+   */
   readonly resources?: kplus.ContainerResources;
-  /** @default defaultPullPolicy(image) */
+  /**
+   * Image pull policy.
+   * @default defaultPullPolicy(image)
+   */
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
-  /** @default defaultHttpdSecurity() */
+  /**
+   * Security context of the container and the pod.
+   * @default defaultHttpdSecurity()
+   */
   readonly securityPreset?: SecurityPreset;
-  /** @default - no hooks */
+  /**
+   * postStart/preStop hooks of the container.
+   * @default - no hooks
+   */
   readonly lifecycle?: kplus.ContainerLifecycle;
-  /** The volume served as htdocs. @default - a new emptyDir */
+  /**
+   * The volume served as htdocs.
+   * @default - a new emptyDir
+   */
   readonly htdocsVolume?: kplus.Volume;
-  /** Mount htdocs read-only (the server only reads it). @default false */
+  /**
+   * Mount htdocs read-only (the server only reads it).
+   * @default false
+   */
   readonly htdocsReadOnly?: boolean;
-  /** More mounts for the container. @default - none */
+  /**
+   * More mounts for the container.
+   * @default - none
+   */
   readonly volumeMounts?: kplus.VolumeMount[];
-  /** Environment of the container. @default - none */
+  /**
+   * Environment of the container.
+   * @default - none
+   */
   readonly envVariables?: { [name: string]: kplus.EnvValue };
 }
 

@@ -2,6 +2,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { addHttpdContainer, HTTPD } from './httpd-container';
 import { SecurityPreset } from './security-preset';
+import { addStandardSynthChecks } from './synth-validations';
 import { checkAbsolutePath, checkDnsLabel, checkDnsSubdomain, checkLabels, checkNodePort, checkPort, PropContext } from './validation';
 import { WriteFileHook } from './write-file-hook';
 
@@ -123,6 +124,13 @@ export class HttpdWithPostStart extends Construct {
   /** The postStart hook that writes the page. */
   public readonly hook: WriteFileHook;
 
+  /**
+   * Adds the Pod and the Service to `scope`. Bad props throw here, naming the construct
+   * path, the prop, the value and the rule.
+   * @param scope the chart or construct to add to
+   * @param id the construct id; generated object names derive from its path
+   * @param props what to serve and how; every prop is optional
+   */
   public constructor(scope: Construct, id: string, props: HttpdWithPostStartProps = {}) {
     super(scope, id);
     const ctx = PropContext.of(this);
@@ -138,7 +146,11 @@ export class HttpdWithPostStart extends Construct {
     if (props.nodePort !== undefined) {
       checkNodePort(ctx, 'nodePort', props.nodePort);
       if (serviceType !== kplus.ServiceType.NODE_PORT && serviceType !== kplus.ServiceType.LOAD_BALANCER) {
-        throw ctx.error('nodePort', props.nodePort, `cannot be set on a Service of type ${serviceType}: only NodePort and LoadBalancer have node ports`);
+        throw ctx.error(
+          'nodePort',
+          props.nodePort,
+          `cannot be set on a Service of type ${serviceType}: only NodePort and LoadBalancer have node ports`,
+        );
       }
     }
 
@@ -171,5 +183,8 @@ export class HttpdWithPostStart extends Construct {
       selector: this.pod,
       ports: [{ port: servicePort, targetPort: HTTPD.port, nodePort: props.nodePort, name: 'http' }],
     });
+    // Labels, mounts and volumes can still be changed after this constructor (JSON patches,
+    // setManifestField): check the final manifests when the app is synthesized.
+    addStandardSynthChecks(this);
   }
 }

@@ -1,3 +1,8 @@
+/**
+ * Typed cdk8s constructs for running your own commands inside a Kubernetes pod, and the
+ * building blocks they are made of. Test helpers are in `cdk8s-pod-lifecycle/testing`.
+ * @module cdk8s-pod-lifecycle
+ */
 export * from './shell';
 export * from './validation';
 export * from './pod-spec-patch';
@@ -5,3 +10,4 @@ export * from './security-preset';
 export * from './httpd-container';
 export * from './write-file-hook';
 export * from './httpd-with-post-start';
+export * from './synth-validations';

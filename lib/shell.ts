@@ -120,6 +120,7 @@ export class ShellScript {
   public readonly shell: string;
   private readonly steps: ShellCode[] = [];
 
+  /** An empty script (`set -eu` only) for the given shell; add steps with {@link add}. */
   public constructor(props: ShellScriptProps = {}) {
     this.shell = props.shell ?? '/bin/sh';
   }

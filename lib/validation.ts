@@ -28,6 +28,10 @@ export class PropContext {
 
 /** A prop that breaks a rule; the message names the construct, the prop, the value and the rule. */
 export class PropError extends Error {
+  /**
+   * Use {@link PropContext.error} to build one, so every message has the same form.
+   * @param message the whole message
+   */
   public constructor(message: string) {
     super(message);
     this.name = 'PropError';
@@ -75,14 +79,7 @@ export function checkDnsSubdomain(ctx: PropContext, prop: string, value: string)
 }
 
 /** Checks an integer in `[min, max]`. */
-export function checkIntegerRange(
-  ctx: PropContext,
-  prop: string,
-  value: number,
-  min: number,
-  max: number,
-  what = 'an integer',
-): number {
+export function checkIntegerRange(ctx: PropContext, prop: string, value: number, min: number, max: number, what = 'an integer'): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw ctx.error(prop, value, `is not ${what} from ${min} to ${max}`);
   }
@@ -134,11 +131,7 @@ export function checkLabelKey(ctx: PropContext, prop: string, key: string): stri
 }
 
 /** Checks a label map: valid keys, and values of at most 63 letters, digits, '-', '_' or '.' (or empty). */
-export function checkLabels(
-  ctx: PropContext,
-  prop: string,
-  labels: Readonly<Record<string, string>>,
-): Record<string, string> {
+export function checkLabels(ctx: PropContext, prop: string, labels: Readonly<Record<string, string>>): Record<string, string> {
   for (const [key, value] of Object.entries(labels)) {
     checkLabelKey(ctx, `${prop} key`, key);
     if (value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {

@@ -39,6 +39,7 @@ export class WriteFileHook {
   public readonly script: ShellScript;
 
   /**
+   * Builds the script; bad props throw here, naming `ctx`.
    * @param props what to write where
    * @param ctx where errors in `props` are reported; constructs that build the hook from
    *   their own props pass theirs, so errors name the construct the user wrote

@@ -1,5 +1,5 @@
 import { App, Testing } from 'cdk8s';
-import { assertValidManifests } from '../lib/testing/k8s-schema';
+import { assertValidManifests } from '../lib/testing';
 import { buildExamples } from '../examples/main';
 
 const app = buildExamples(Testing.app());

@@ -172,13 +172,21 @@ describe.each(SHELLS)('the postStart hook, run by %s', (shell) => {
 describe('bad props throw where they were written', () => {
   const cases: [string, HttpdWithPostStartProps, RegExp | string][] = [
     ['podName', { podName: 'Bad_Name' }, `HttpdWithPostStart 'test/web' (prop podName): "Bad_Name" is not a DNS-1123 subdomain`],
-    ['containerName', { containerName: 'Bad_Name' }, `HttpdWithPostStart 'test/web' (prop containerName): "Bad_Name" is not a DNS-1123 label: lowercase letters, digits and '-' only`],
+    [
+      'containerName',
+      { containerName: 'Bad_Name' },
+      `HttpdWithPostStart 'test/web' (prop containerName): "Bad_Name" is not a DNS-1123 label: lowercase letters, digits and '-' only`,
+    ],
     ['serviceName', { serviceName: 'svc.dotted' }, /prop serviceName\): "svc.dotted" is not a DNS-1123 label/],
     ['long containerName', { containerName: 'a'.repeat(64) }, /at most 63 characters \(has 64\)/],
     ['servicePort', { servicePort: 70000 }, /prop servicePort\): 70000 is not a port number from 1 to 65535/],
     ['servicePort 0', { servicePort: 0 }, /prop servicePort\): 0 is not a port number/],
     ['nodePort', { nodePort: 8080 }, /prop nodePort\): 8080 is not a NodePort .* from 30000 to 32767/],
-    ['nodePort on ClusterIP', { nodePort: 30080, serviceType: kplus.ServiceType.CLUSTER_IP }, /prop nodePort\): 30080 cannot be set on a Service of type ClusterIP/],
+    [
+      'nodePort on ClusterIP',
+      { nodePort: 30080, serviceType: kplus.ServiceType.CLUSTER_IP },
+      /prop nodePort\): 30080 cannot be set on a Service of type ClusterIP/,
+    ],
     ['htdocsPath', { htdocsPath: 'htdocs' }, /prop htdocsPath\): "htdocs" is not an absolute path/],
     ['htdocsPath ..', { htdocsPath: '/usr/../etc' }, /prop htdocsPath\): "\/usr\/..\/etc" is not a normalized path/],
     ['shell', { shell: 'bash' }, /prop shell\): "bash" is not an absolute path/],

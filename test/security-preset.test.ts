@@ -24,7 +24,10 @@ test('init containers and CronJobs are addressed too', () => {
   const chart = newChart();
   const cron = new kplus.CronJob(chart, 'cron', { schedule: Cron.hourly(), containers: [{ image: 'busybox:1.36' }] });
   expect(containerPointer(cron, cron.containers[0])).toBe('/spec/jobTemplate/spec/template/spec/containers/0');
-  const pod = new kplus.Pod(chart, 'pod', { initContainers: [{ image: 'busybox:1.36', name: 'init' }], containers: [{ image: 'busybox:1.36' }] });
+  const pod = new kplus.Pod(chart, 'pod', {
+    initContainers: [{ image: 'busybox:1.36', name: 'init' }],
+    containers: [{ image: 'busybox:1.36' }],
+  });
   expect(containerPointer(pod, pod.initContainers[0])).toBe('/spec/initContainers/0');
   const stranger = new kplus.Pod(chart, 'other', { containers: [{ image: 'busybox:1.36' }] }).containers[0];
   expect(() => containerPointer(pod, stranger)).toThrow(/is not a container of test\/pod/);

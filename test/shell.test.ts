@@ -61,14 +61,20 @@ describe.each(SHELLS)('scripts run by %s', (shell) => {
 test('shellQuote round-trips any string through a real sh (property)', () => {
   const cwd = tempDir();
   fc.assert(
-    fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0')), { maxLength: 8 }), (words) => {
-      const script = new ShellScript().add(sh`for w in ${words}; do printf '%s\\0' "$w"; done`);
-      const result = runWithShell(script.toCommand(), 'sh', { cwd });
-      expect(result.status).toBe(0);
-      const expected = words.map((w) => `${w}\0`).join('');
-      // Lone surrogates cannot be encoded as UTF-8; compare what the shell received.
-      expect(result.stdout).toBe(Buffer.from(expected, 'utf8').toString('utf8'));
-    }),
+    fc.property(
+      fc.array(
+        fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0')),
+        { maxLength: 8 },
+      ),
+      (words) => {
+        const script = new ShellScript().add(sh`for w in ${words}; do printf '%s\\0' "$w"; done`);
+        const result = runWithShell(script.toCommand(), 'sh', { cwd });
+        expect(result.status).toBe(0);
+        const expected = words.map((w) => `${w}\0`).join('');
+        // Lone surrogates cannot be encoded as UTF-8; compare what the shell received.
+        expect(result.stdout).toBe(Buffer.from(expected, 'utf8').toString('utf8'));
+      },
+    ),
     { numRuns: 60 },
   );
   expect(readdirSync(cwd)).toEqual([]);

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Ajv, { ValidateFunction } from 'ajv';
+import type { default as AjvType, ValidateFunction } from 'ajv';
 
 /**
  * The Kubernetes version whose API schema manifests are checked against: the one
@@ -9,6 +9,20 @@ import Ajv, { ValidateFunction } from 'ajv';
 export const KUBERNETES_SCHEMA_VERSION = '1.27.1';
 
 type JsonSchema = { [key: string]: unknown };
+
+/** How to install what the schema checker needs; both are optional peer dependencies. */
+const PEERS_HINT =
+  'the schema checker needs the optional peer dependencies kubernetes-models@4.3.0 and ajv: npm i -D kubernetes-models@4.3.0 ajv';
+
+// Loaded on first use, so `synthSnapshot` works without the schema checker's peers.
+function requirePeer<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'MODULE_NOT_FOUND') throw e;
+    throw new Error(`${PEERS_HINT} (${(e as Error).message.split('\n')[0]})`, { cause: e });
+  }
+}
 
 /** One way a manifest breaks the schema. */
 export interface SchemaViolation {
@@ -23,8 +37,9 @@ export interface SchemaViolation {
 // The kubernetes-models schemas register themselves with their own copy of
 // @kubernetes-models/validate; capture them there rather than duplicating the spec.
 function loadSchemas(): Map<string, JsonSchema> {
-  const modelsDir = dirname(require.resolve('kubernetes-models/package.json'));
+  const modelsDir = dirname(requirePeer(() => require.resolve('kubernetes-models/package.json')));
   const apimachineryDir = dirname(require.resolve('@kubernetes-models/apimachinery/package.json', { paths: [modelsDir] }));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the registry kubernetes-models itself loaded
   const registry = require(require.resolve('@kubernetes-models/validate', { paths: [modelsDir] })) as {
     register: (id: string, schema: JsonSchema) => void;
   };
@@ -36,6 +51,7 @@ function loadSchemas(): Map<string, JsonSchema> {
   try {
     for (const dir of [join(apimachineryDir, '_schemas'), join(modelsDir, '_schemas')]) {
       for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- schema files are found at run time
         (require(join(dir, file)) as { addSchema: () => void }).addSchema();
       }
     }
@@ -62,7 +78,11 @@ function closeObjects(schema: unknown): unknown {
 const QUANTITY = /^[+-]?(\d+|\d+\.\d*|\.\d+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?\d+)?$/;
 
 class SchemaIndex {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer, loaded on first use
+  private readonly ajv: AjvType = new (requirePeer(() => require('ajv') as { default: typeof AjvType }).default)({
+    strict: false,
+    allErrors: true,
+  });
   private readonly byKind = new Map<string, string>();
   private readonly compiled = new Map<string, ValidateFunction>();
 
@@ -111,7 +131,11 @@ export function findSchemaViolations(manifests: readonly unknown[]): SchemaViola
     const object = `${m.kind ?? '?'}/${m.metadata?.name ?? '?'}`;
     const validate = index.validator(m.apiVersion ?? '', m.kind ?? '');
     if (!validate) {
-      violations.push({ object, path: '', message: `no Kubernetes ${KUBERNETES_SCHEMA_VERSION} schema for apiVersion ${m.apiVersion} kind ${m.kind}` });
+      violations.push({
+        object,
+        path: '',
+        message: `no Kubernetes ${KUBERNETES_SCHEMA_VERSION} schema for apiVersion ${m.apiVersion} kind ${m.kind}`,
+      });
       continue;
     }
     if (validate(manifest)) continue;

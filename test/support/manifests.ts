@@ -1,9 +1,8 @@
 import { Chart, Testing } from 'cdk8s';
-import { assertValidManifests } from '../../lib/testing/k8s-schema';
+import { assertValidManifests, SnapshotManifest } from '../../lib/testing';
 
 /** A synthesized object, loosely typed for assertions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Manifest = any;
+export type Manifest = SnapshotManifest;
 
 /** Synthesizes a chart and checks every object against the Kubernetes 1.27 schema. */
 export function synthValid(chart: Chart): Manifest[] {

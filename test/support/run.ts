@@ -21,7 +21,11 @@ export interface RunResult {
  * Runs an exec-form command (`[shell, '-c', script]`) the way the kubelet would, but with
  * `shell` replaced by the given one (e.g. `bash`, `busybox sh`), in `cwd`, with `env`.
  */
-export function runWithShell(command: readonly string[], shell: string, options: { cwd?: string; env?: Record<string, string> } = {}): RunResult {
+export function runWithShell(
+  command: readonly string[],
+  shell: string,
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): RunResult {
   const [, flag, ...rest] = command;
   const [program, ...programArgs] = shell.split(' ');
   const result = spawnSync(program, [...programArgs, flag, ...rest], {

@@ -1,0 +1,31 @@
+// A user's charts, using every public construct of cdk8s-pod-lifecycle.
+import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { HttpdWithPostStart, SecurityPreset, WriteFileHook } from 'cdk8s-pod-lifecycle';
+
+/** Adds the charts to `app`; main.ts synthesizes them, check-testing.ts tests them. */
+export function buildApp(app: App): App {
+  new HttpdWithPostStart(new Chart(app, 'site'), 'web', {
+    podName: 'pod-httpd',
+    serviceName: 'svc-nodeport-httpd',
+    content: ['Hello from the postStart hook', 'quotes \' " and $(this) stay literal'],
+    nodePort: 30080,
+  });
+
+  const blocks = new Chart(app, 'building-blocks');
+  const deployment = new kplus.Deployment(blocks, 'app', { replicas: 1 });
+  const container = deployment.addContainer({
+    image: 'busybox:1.36',
+    command: ['sh', '-c', 'exec httpd -f -p 8080 -h /www'],
+    lifecycle: { postStart: new WriteFileHook({ path: '/www/index.html', content: 'hi' }).handler },
+    volumeMounts: [{ path: '/www', volume: kplus.Volume.fromEmptyDir(blocks, 'www', 'www') }],
+  });
+  const preset = SecurityPreset.restricted();
+  preset.applyToContainer(deployment, container);
+  preset.applyToPod(deployment);
+
+  // ---- more constructs: add each new public construct here, in a chart of its own, ----
+  // ---- and list that chart in EXPECTED in check-dist.js.                            ----
+
+  return app;
+}

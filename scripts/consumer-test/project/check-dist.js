@@ -1,0 +1,44 @@
+// Checks what `cdk8s synth` wrote into dist/: one file per chart, the kinds, a few fields.
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const YAML = require('yaml'); // cdk8s's own YAML library, installed with it
+
+/** Chart id -> the kinds its file holds, in order. Add a chart for each new construct. */
+const EXPECTED = {
+  site: ['Pod', 'Service'],
+  'building-blocks': ['Deployment'],
+};
+
+const docs = {};
+for (const [chart, kinds] of Object.entries(EXPECTED)) {
+  const file = `dist/${chart}.k8s.yaml`;
+  assert.ok(fs.existsSync(file), `${file} was not written`);
+  docs[chart] = YAML.parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS());
+  assert.deepEqual(
+    docs[chart].map((d) => d.kind),
+    kinds,
+    `${file}: kinds`,
+  );
+}
+assert.deepEqual(
+  fs.readdirSync('dist').sort(),
+  Object.keys(EXPECTED)
+    .map((c) => `${c}.k8s.yaml`)
+    .sort(),
+  'dist/ holds exactly the expected charts',
+);
+
+const [pod, service] = docs.site;
+const httpd = pod.spec.containers[0];
+assert.deepEqual(httpd.lifecycle.postStart.exec.command.slice(0, 2), ['/bin/sh', '-c']);
+assert.ok(httpd.lifecycle.postStart.exec.command[2].includes(`'quotes '\\'' " and $(this) stay literal'`), 'content is quoted');
+assert.equal(httpd.securityContext.runAsNonRoot, true);
+assert.equal(service.spec.type, 'NodePort');
+assert.equal(service.spec.ports[0].nodePort, 30080);
+
+const [deployment] = docs['building-blocks'];
+const app = deployment.spec.template.spec.containers[0];
+assert.ok(app.lifecycle.postStart.exec.command[2].includes("'/www/index.html'"));
+assert.deepEqual(app.securityContext.capabilities, { drop: ['ALL'] });
+console.log(`check-dist: ${Object.keys(EXPECTED).length} charts synthesized as expected`);
