@@ -154,7 +154,8 @@ export class HttpdWithPostStart extends Construct {
       }
     }
 
-    this.pod = new kplus.Pod(this, 'Pod', { metadata: { name: podName, labels } });
+    // `name: undefined` would erase the generated name, so set it only when given.
+    this.pod = new kplus.Pod(this, 'Pod', { metadata: { ...(podName ? { name: podName } : {}), labels } });
     const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', props.htdocsPath ?? HTTPD.htdocsPath);
     this.hook = new WriteFileHook(
       {
@@ -178,7 +179,7 @@ export class HttpdWithPostStart extends Construct {
     }).container;
 
     this.service = new kplus.Service(this, 'Service', {
-      metadata: { name: serviceName, labels },
+      metadata: { ...(serviceName ? { name: serviceName } : {}), labels },
       type: serviceType,
       selector: this.pod,
       ports: [{ port: servicePort, targetPort: HTTPD.port, nodePort: props.nodePort, name: 'http' }],

@@ -31,6 +31,11 @@ describe('synthesized objects', () => {
     expect(service.spec.type).toBe('NodePort');
   });
 
+  test('without names, every object keeps a generated, stable name', () => {
+    const { manifests } = synth();
+    for (const m of manifests) expect(m.metadata.name).toMatch(/^test-web-(pod|service)-c8[0-9a-f]{6}$/);
+  });
+
   test('the seed names, labels and ports are expressible', () => {
     const { pod, service, container } = synth({
       podName: 'pod-httpd',

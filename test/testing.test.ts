@@ -151,6 +151,12 @@ describe('findSchemaViolations and assertValidManifests', () => {
     ]);
   });
 
+  test('reports an object without metadata.name, which kubectl apply cannot create', () => {
+    expect(findSchemaViolations([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }])).toEqual([
+      { object: 'ConfigMap/?', path: '/metadata/name', message: 'is missing: kubectl apply needs a name' },
+    ]);
+  });
+
   test('reports an object whose kind the 1.27 schema does not know', () => {
     expect(findSchemaViolations([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }])).toEqual([
       {

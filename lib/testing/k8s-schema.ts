@@ -129,6 +129,11 @@ export function findSchemaViolations(manifests: readonly unknown[]): SchemaViola
   for (const manifest of manifests) {
     const m = manifest as { apiVersion?: string; kind?: string; metadata?: { name?: string } };
     const object = `${m.kind ?? '?'}/${m.metadata?.name ?? '?'}`;
+    // The schema leaves metadata.name optional (generateName exists), but `kubectl apply`
+    // and GitOps tools need a name: a construct that loses it must fail here.
+    if (!m.metadata?.name) {
+      violations.push({ object, path: '/metadata/name', message: 'is missing: kubectl apply needs a name' });
+    }
     const validate = index.validator(m.apiVersion ?? '', m.kind ?? '');
     if (!validate) {
       violations.push({
