@@ -101,7 +101,9 @@ export class GitClonedSiteInit extends Construct {
     }
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
-      metadata: { name, labels },
+      // An explicit `name: undefined` would replace the generated name (and Kubernetes
+      // needs one), so the key is only set when given.
+      metadata: { ...(name === undefined ? {} : { name }), labels },
       podMetadata: { labels },
       replicas,
     });

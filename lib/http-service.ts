@@ -51,7 +51,8 @@ export function addHttpService(
     }
   }
   return new kplus.Service(scope, 'Service', {
-    metadata: { name, labels },
+    // An explicit `name: undefined` would replace the generated name.
+    metadata: { ...(name === undefined ? {} : { name }), labels },
     type,
     selector,
     ports: [{ port, targetPort, nodePort: options.nodePort, name: 'http' }],
