@@ -253,9 +253,8 @@ export class GitCloneScript {
           throw ctx.error('credentialFiles', path, "is not a plain absolute path: '/' and letters, digits, '.', '_' or '-' only");
         }
       }
-      const wanted = creds.kind === 'ssh' ? 'ssh' : 'https';
-      if (this.protocol !== wanted) {
-        throw ctx.error('credentials', creds.kind, `credentials need an ${wanted} repository URL, not ${JSON.stringify(props.repository)}`);
+      if (this.protocol !== creds.kind) {
+        throw ctx.error('credentials', creds.kind, `credentials need an ${creds.kind} repository URL, not ${JSON.stringify(props.repository)}`);
       }
     }
 

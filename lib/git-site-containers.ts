@@ -173,11 +173,14 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
  * serve `<mount path>/site` (`GIT_CLONE_LAYOUT.linkName`), a symlink switched atomically
  * on every update. Works on any cdk8s-plus workload.
  *
- * Props are checked against `ctx`, so errors name the construct the user wrote.
+ * Props are checked against `ctx`, so errors name the construct the user wrote. One
+ * writer per volume: the init container and the sidecar never run at the same time.
  *
  * A credentials Secret is readable by the non-root git user only through the pod's
  * `fsGroup`: the kubelet makes the files group-owned by it (mode 0400 becomes 0440).
  * Apply a pod security preset with a group (e.g. `SecurityPreset.restricted()`).
+ *
+ * @param volume the volume to publish in (mounted at `/git` in the git containers)
  */
 export function addGitSiteContainers(
   scope: Construct,
