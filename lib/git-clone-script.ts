@@ -107,7 +107,6 @@ export function checkGitRef(ctx: PropContext, prop: string, ref: string): string
 function gitRefRule(ref: string): string | undefined {
   if (ref === '') return 'it is empty (leave ref unset for the default branch)';
   if (ref.startsWith('-')) return "it starts with '-', which git would read as an option";
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) {
     return "it holds a character git forbids in ref names: space, control characters, '~', '^', ':', '?', '*', '[' or '\\'";
   }

@@ -7,7 +7,7 @@ import { tempDir } from './run';
 export const GIT = '/usr/bin/git';
 
 /** An environment that keeps the developer's git config out of the tests. */
-export function isolatedGitEnv(home: string): Record<string, string> {
+function isolatedGitEnv(home: string): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
 }
 
