@@ -28,12 +28,7 @@ const URL_FORMS = 'https://host/path, ssh://[user@]host[:port]/path or [user@]ho
  * and local paths are refused, as are credentials in the URL: they would end up in the
  * manifest and in the process list.
  */
-export function checkGitRepository(
-  ctx: PropContext,
-  prop: string,
-  url: string,
-  options: GitRepositoryCheckOptions = {},
-): GitProtocol {
+export function checkGitRepository(ctx: PropContext, prop: string, url: string, options: GitRepositoryCheckOptions = {}): GitProtocol {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1];
   if (scheme === undefined) {
     const scp = /^(?:([^@/]*)@)?(\[[^\]]*\]|[^:/]*):(.*)$/s.exec(url);
@@ -65,7 +60,11 @@ export function checkGitRepository(
     }
     case 'file':
       if (!options.allowFileUrl) {
-        throw ctx.error(prop, url, 'is a file:// URL, a path inside the git container: allowed only with allowFileUrl (tests, local experiments)');
+        throw ctx.error(
+          prop,
+          url,
+          'is a file:// URL, a path inside the git container: allowed only with allowFileUrl (tests, local experiments)',
+        );
       }
       if (authority !== '') throw ctx.error(prop, url, 'is not a local file URL: use file:///absolute/path');
       checkUrlParts(ctx, prop, url, { path });
@@ -107,6 +106,7 @@ export function checkGitRef(ctx: PropContext, prop: string, ref: string): string
 function gitRefRule(ref: string): string | undefined {
   if (ref === '') return 'it is empty (leave ref unset for the default branch)';
   if (ref.startsWith('-')) return "it starts with '-', which git would read as an option";
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what git forbids here
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) {
     return "it holds a character git forbids in ref names: space, control characters, '~', '^', ':', '?', '*', '[' or '\\'";
   }
@@ -236,6 +236,12 @@ export class GitCloneScript {
    * @param ctx where errors in `props` are reported; constructs pass theirs, so errors name
    *   the construct the user wrote
    */
+  /**
+   * Checks the props and builds the scripts.
+   * @param props what to clone and how
+   * @param ctx where errors in `props` are reported; constructs pass theirs, so errors
+   *   name the construct the user wrote
+   */
   public constructor(props: GitCloneScriptProps, ctx: PropContext = PropContext.named('GitCloneScript')) {
     this.protocol = checkGitRepository(ctx, 'repository', props.repository, props);
     const ref = props.ref === undefined ? undefined : checkGitRef(ctx, 'ref', props.ref);
@@ -253,7 +259,11 @@ export class GitCloneScript {
         }
       }
       if (this.protocol !== creds.kind) {
-        throw ctx.error('credentials', creds.kind, `credentials need an ${creds.kind} repository URL, not ${JSON.stringify(props.repository)}`);
+        throw ctx.error(
+          'credentials',
+          creds.kind,
+          `credentials need an ${creds.kind} repository URL, not ${JSON.stringify(props.repository)}`,
+        );
       }
     }
 
@@ -315,7 +325,14 @@ printf 'git-site: serving %s\\n' "$(site_git --git-dir="$new/git" rev-parse HEAD
    * current tree stays served. SIGTERM stops the loop at once, also while it sleeps.
    */
   public syncLoop(intervalSeconds: number): ShellScript {
-    checkIntegerRange(PropContext.named('GitCloneScript.syncLoop'), 'intervalSeconds', intervalSeconds, 1, 2147483647, 'a number of seconds');
+    checkIntegerRange(
+      PropContext.named('GitCloneScript.syncLoop'),
+      'intervalSeconds',
+      intervalSeconds,
+      1,
+      2147483647,
+      'a number of seconds',
+    );
     // Each update runs in its own shell, so its `set -e` holds (a shell ignores `set -e`
     // inside a command whose status it tests).
     return new ShellScript({ shell: this.shell }).add(

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { GitCloneScript, GIT_CLONE_LAYOUT } from './git-clone-script';
 import { addGitSiteContainers, GitSiteContainersOptions } from './git-site-containers';
 import { addHttpService, HttpServiceOptions } from './http-service';
+import { addStandardSynthChecks } from './synth-validations';
 import { addHttpdContainer, defaultHttpdSecurity, HTTPD } from './httpd-container';
 import { SecurityPreset } from './security-preset';
 import { checkDnsSubdomain, checkIntegerRange, checkLabels, PropContext } from './validation';
@@ -85,6 +86,13 @@ export class GitClonedSiteInit extends Construct {
   /** The scripts the git containers run. */
   public readonly script: GitCloneScript;
 
+  /**
+   * Adds the Deployment and the Service to `scope`. Bad props throw here, naming the
+   * construct path, the prop, the value and the rule.
+   * @param scope the chart or construct to add to
+   * @param id the construct id; generated object names derive from its path
+   * @param props the repository to serve and how
+   */
   public constructor(scope: Construct, id: string, props: GitClonedSiteInitProps) {
     super(scope, id);
     const ctx = PropContext.of(this);
@@ -126,5 +134,6 @@ export class GitClonedSiteInit extends Construct {
     this.syncContainer = git.syncContainer;
     this.script = git.script;
     this.service = addHttpService(this, ctx, this.deployment, HTTPD.port, props, labels);
+    addStandardSynthChecks(this);
   }
 }

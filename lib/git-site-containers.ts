@@ -69,6 +69,14 @@ export interface GitHttpsCredentialsOptions {
   readonly passwordKey?: string;
 }
 
+/** One Secret key and the file name it is mounted as. */
+export interface GitCredentialFile {
+  /** The key in the Secret. */
+  readonly key: string;
+  /** The file name in the credentials directory. */
+  readonly file: string;
+}
+
 /**
  * Credentials for a private repository, from an existing Secret. The Secret is mounted
  * read-only (mode 0400) in the git containers only; its values never appear in the
@@ -97,7 +105,7 @@ export class GitCredentials {
     /** The Secret holding the credentials. */
     public readonly secret: kplus.ISecret,
     /** Which Secret key is mounted as which file. */
-    public readonly items: readonly { readonly key: string; readonly file: string }[],
+    public readonly items: readonly GitCredentialFile[],
   ) {}
 
   /** Where the files are, once the Secret is mounted at `dir`. */

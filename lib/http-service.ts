@@ -47,7 +47,11 @@ export function addHttpService(
   if (options.nodePort !== undefined) {
     checkNodePort(ctx, 'nodePort', options.nodePort);
     if (type !== kplus.ServiceType.NODE_PORT && type !== kplus.ServiceType.LOAD_BALANCER) {
-      throw ctx.error('nodePort', options.nodePort, `cannot be set on a Service of type ${type}: only NodePort and LoadBalancer have node ports`);
+      throw ctx.error(
+        'nodePort',
+        options.nodePort,
+        `cannot be set on a Service of type ${type}: only NodePort and LoadBalancer have node ports`,
+      );
     }
   }
   return new kplus.Service(scope, 'Service', {

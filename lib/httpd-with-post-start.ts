@@ -2,15 +2,16 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { addHttpdContainer, HTTPD } from './httpd-container';
 import { SecurityPreset } from './security-preset';
+import { addHttpService, HttpServiceOptions } from './http-service';
 import { addStandardSynthChecks } from './synth-validations';
-import { checkAbsolutePath, checkDnsLabel, checkDnsSubdomain, checkLabels, checkNodePort, checkPort, PropContext } from './validation';
+import { checkAbsolutePath, checkDnsSubdomain, checkLabels, PropContext } from './validation';
 import { WriteFileHook } from './write-file-hook';
 
 /** The page the seed's postStart hook writes after the date line. */
 export const DEFAULT_POST_START_CONTENT: readonly string[] = ['This content was created by the postStart hook'];
 
 /** Properties of {@link HttpdWithPostStart}. */
-export interface HttpdWithPostStartProps {
+export interface HttpdWithPostStartProps extends HttpServiceOptions {
   /**
    * The page: a string is written exactly; lines are each followed by a newline.
    * Written literally, whatever characters it holds.
@@ -58,31 +59,11 @@ export interface HttpdWithPostStartProps {
    */
   readonly containerName?: string;
   /**
-   * The Service's `metadata.name` (the seed uses `svc-nodeport-httpd`).
-   * @default - a unique name generated from the construct path
-   */
-  readonly serviceName?: string;
-  /**
    * Labels of the Pod (the seed uses `component: httpd`). The Service selects the Pod
    * by its unique cdk8s address label, not by these.
    * @default - none
    */
   readonly labels?: { readonly [key: string]: string };
-  /**
-   * The Service's type.
-   * @default kplus.ServiceType.NODE_PORT
-   */
-  readonly serviceType?: kplus.ServiceType;
-  /**
-   * The Service's port (httpd itself always listens on 80).
-   * @default 80
-   */
-  readonly servicePort?: number;
-  /**
-   * A fixed node port, for `NODE_PORT` and `LOAD_BALANCER` services.
-   * @default - Kubernetes picks a free port from 30000-32767
-   */
-  readonly nodePort?: number;
   /**
    * Overrides the image's entrypoint. The postStart hook runs alongside whatever this starts.
    * @default - the image's entrypoint
@@ -135,23 +116,10 @@ export class HttpdWithPostStart extends Construct {
     super(scope, id);
     const ctx = PropContext.of(this);
     const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
-    const serviceName = props.serviceName === undefined ? undefined : checkDnsLabel(ctx, 'serviceName', props.serviceName);
     const labels = checkLabels(ctx, 'labels', props.labels ?? {});
     const fileName = props.fileName ?? 'index.html';
     if (fileName === '' || fileName === '.' || fileName === '..' || fileName.includes('/') || fileName.includes('\0')) {
       throw ctx.error('fileName', fileName, "is not a file name: no '/', not '.' or '..', not empty");
-    }
-    const servicePort = checkPort(ctx, 'servicePort', props.servicePort ?? HTTPD.port);
-    const serviceType = props.serviceType ?? kplus.ServiceType.NODE_PORT;
-    if (props.nodePort !== undefined) {
-      checkNodePort(ctx, 'nodePort', props.nodePort);
-      if (serviceType !== kplus.ServiceType.NODE_PORT && serviceType !== kplus.ServiceType.LOAD_BALANCER) {
-        throw ctx.error(
-          'nodePort',
-          props.nodePort,
-          `cannot be set on a Service of type ${serviceType}: only NodePort and LoadBalancer have node ports`,
-        );
-      }
     }
 
     // `name: undefined` would erase the generated name, so set it only when given.
@@ -178,12 +146,7 @@ export class HttpdWithPostStart extends Construct {
       lifecycle: { postStart: this.hook.handler },
     }).container;
 
-    this.service = new kplus.Service(this, 'Service', {
-      metadata: { ...(serviceName ? { name: serviceName } : {}), labels },
-      type: serviceType,
-      selector: this.pod,
-      ports: [{ port: servicePort, targetPort: HTTPD.port, nodePort: props.nodePort, name: 'http' }],
-    });
+    this.service = addHttpService(this, ctx, this.pod, HTTPD.port, props, labels);
     // Labels, mounts and volumes can still be changed after this constructor (JSON patches,
     // setManifestField): check the final manifests when the app is synthesized.
     addStandardSynthChecks(this);

@@ -42,7 +42,7 @@ export function addRawJsonPatch(scope: IConstruct, ...patches: JsonPatch[]): voi
         try {
           return JsonPatch.apply(render(), ...patchesOfObject);
         } catch (e) {
-          throw new Error(`raw JSON patch of '${apiObject.node.path}' failed: ${(e as Error).message}`);
+          throw new Error(`raw JSON patch of '${apiObject.node.path}' failed: ${(e as Error).message}`, { cause: e });
         }
       },
     });

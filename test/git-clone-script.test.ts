@@ -1,12 +1,24 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { GIT_CLONE_LAYOUT, GitCloneScript, GitCloneScriptProps, PropContext } from '../lib';
 import { git, TestRepo } from './support/git-repo';
 import { runWithShell, SHELLS, tempDir } from './support/run';
 
 // Valid in git and in a URL, full of shell syntax: quoting mistakes would run `touch PWNED`.
-const HOSTILE_BRANCH = "feature/$(touch${IFS}PWNED)'\"`touch${IFS}PWNED`;>PWNED&|<x!#%✓";
+const HOSTILE_BRANCH = 'feature/$(touch${IFS}PWNED)\'"`touch${IFS}PWNED`;>PWNED&|<x!#%✓';
 const HOSTILE_DIR = `docs $(touch PWNED) \`touch PWNED\` 'q' "d"; touch PWNED & | > PWNED\nline two \\ %s ✓`;
 const HOSTILE_REPO = "site$(touch$IFS'PWNED');'&!.git";
 
@@ -95,7 +107,12 @@ describe.each(SHELLS)('the init script, run by %s', (shell) => {
     const env = { PATH: pathFor(shell) };
     // Its own process group, so the sleep it leaves behind can be cleaned up (in a pod,
     // the runtime kills every process once the container's first process exits).
-    const child = spawn(program, [...args, '-c', loop.render()], { cwd: tempDir(), env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(program, [...args, '-c', loop.render()], {
+      cwd: tempDir(),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     await new Promise<void>((resolve) =>
@@ -165,13 +182,19 @@ describe('the init script', () => {
     spawnSync('chown', ['-R', '65534:65534', join(remote.dir, '..'), join(volume, '.git-site.stale')]);
 
     const init = new GitCloneScript({ repository: remote.url, allowFileUrl: true });
-    const result = runWithShell(init.once.toCommand(), 'setpriv --reuid=65534 --regid=65534 --groups=10001 sh', { cwd: volume, env: { HOME: home } });
+    const result = runWithShell(init.once.toCommand(), 'setpriv --reuid=65534 --regid=65534 --groups=10001 sh', {
+      cwd: volume,
+      env: { HOME: home },
+    });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const { snapshot } = served(volume);
     expect(snapshotsOf(volume)).toEqual([snapshot]);
     expect(statSync(join(volume, snapshot)).uid).toBe(65534);
-    const read = spawnSync('setpriv', ['--reuid=10001', '--regid=10001', '--groups=10001', 'cat', 'site/index.html', 'site/css/site.css'], { cwd: volume, encoding: 'utf8' });
+    const read = spawnSync('setpriv', ['--reuid=10001', '--regid=10001', '--groups=10001', 'cat', 'site/index.html', 'site/css/site.css'], {
+      cwd: volume,
+      encoding: 'utf8',
+    });
     expect(read.stdout).toBe('first\nbody {}\n');
   });
 });
@@ -198,11 +221,9 @@ describe('private repositories', () => {
     const bin = tempDir('bin-');
     const argvLog = join(bin, 'argv');
     // A stand-in for ssh that logs its arguments and runs the remote command locally.
-    writeFileSync(
-      join(bin, 'ssh'),
-      `#!/bin/sh\nprintf '%s\\n' "$@" > ${argvLog}\nfor last in "$@"; do :; done\nexec sh -c "$last"\n`,
-      { mode: 0o755 },
-    );
+    writeFileSync(join(bin, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${argvLog}\nfor last in "$@"; do :; done\nexec sh -c "$last"\n`, {
+      mode: 0o755,
+    });
     const secrets = tempDir('secret-');
     writeFileSync(join(secrets, 'ssh-privatekey'), 'PRIVATE KEY MATERIAL');
     writeFileSync(join(secrets, 'known_hosts'), 'git.example.com ssh-ed25519 AAAA');
@@ -247,12 +268,37 @@ describe('private repositories', () => {
     let head: string;
 
     beforeAll(async () => {
-      const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-keyout', join(tls, 'key.pem'), '-out', join(tls, 'cert.pem'), '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+      const made = spawnSync('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        join(tls, 'key.pem'),
+        '-out',
+        join(tls, 'cert.pem'),
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ]);
       expect(made.status).toBe(0);
       const remote = TestRepo.create('site.git', tempDir('https-root-'));
       [head] = remote.add({ branch: 'main', files: { 'index.html': 'over https\n' } });
-      server = spawn(process.execPath, [join(__dirname, 'support', 'git-https-server.js'), join(remote.dir, '..'), join(tls, 'cert.pem'), join(tls, 'key.pem'), 'x-access-token', token, join(tls, 'requests.log')]);
+      server = spawn(process.execPath, [
+        join(__dirname, 'support', 'git-https-server.js'),
+        join(remote.dir, '..'),
+        join(tls, 'cert.pem'),
+        join(tls, 'key.pem'),
+        'x-access-token',
+        token,
+        join(tls, 'requests.log'),
+      ]);
       const port = await new Promise<string>((resolve) => server.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
       url = `https://127.0.0.1:${port}/site.git`;
     });
@@ -292,20 +338,44 @@ describe('private repositories', () => {
 describe('bad props throw with the rule they break', () => {
   const ctx = PropContext.named('Test');
   const cases: [string, Partial<GitCloneScriptProps>, RegExp][] = [
-    ['a local path', { repository: '/srv/git/site.git' }, /^Test \(prop repository\): "\/srv\/git\/site.git" is not a git repository URL: use https:\/\/host\/path, ssh:\/\/\[user@\]host\[:port\]\/path or \[user@\]host:path$/],
+    [
+      'a local path',
+      { repository: '/srv/git/site.git' },
+      /^Test \(prop repository\): "\/srv\/git\/site.git" is not a git repository URL: use https:\/\/host\/path, ssh:\/\/\[user@\]host\[:port\]\/path or \[user@\]host:path$/,
+    ],
     ['ext:: transport', { repository: 'ext::sh -c touch% PWNED' }, /"ext::sh -c touch% PWNED" is not a git repository URL/],
     ['git:// transport', { repository: 'git://example.com/site.git' }, /uses the transport git:\/\/, which is not supported/],
-    ['plain http', { repository: 'http://example.com/site.git' }, /uses plain http, which anyone on the path can read and alter: use https:\/\//],
-    ['file:// without opt-in', { repository: 'file:///srv/site.git', allowFileUrl: false }, /is a file:\/\/ URL, a path inside the git container: allowed only with allowFileUrl/],
+    [
+      'plain http',
+      { repository: 'http://example.com/site.git' },
+      /uses plain http, which anyone on the path can read and alter: use https:\/\//,
+    ],
+    [
+      'file:// without opt-in',
+      { repository: 'file:///srv/site.git', allowFileUrl: false },
+      /is a file:\/\/ URL, a path inside the git container: allowed only with allowFileUrl/,
+    ],
     ['file:// with a host', { repository: 'file://server/srv/site.git' }, /is not a local file URL: use file:\/\/\/absolute\/path/],
-    ['https credentials in the URL', { repository: 'https://user:token@example.com/site.git' }, /holds user information: put credentials in a Secret \(the credentials prop\), never in the URL/],
+    [
+      'https credentials in the URL',
+      { repository: 'https://user:token@example.com/site.git' },
+      /holds user information: put credentials in a Secret \(the credentials prop\), never in the URL/,
+    ],
     ['ssh password in the URL', { repository: 'ssh://git:secret@example.com/site.git' }, /holds user information/],
     ['port out of range', { repository: 'ssh://example.com:70000/site.git' }, /has a port outside 1 to 65535/],
-    ['option as host', { repository: 'ssh://-oProxyCommand=touch%20PWNED/site.git' }, /has an invalid host: a DNS name or IP address, not starting with '-'/],
+    [
+      'option as host',
+      { repository: 'ssh://-oProxyCommand=touch%20PWNED/site.git' },
+      /has an invalid host: a DNS name or IP address, not starting with '-'/,
+    ],
     ['bad user', { repository: '-oProxyCommand=x@example.com:site.git' }, /has an invalid user name/],
     ['no path', { repository: 'https://example.com/' }, /has no repository path/],
     ['shell syntax in the path', { repository: 'https://example.com/$(touch PWNED)' }, /has characters a URL path cannot hold/],
-    ['scp path as option', { repository: 'git@example.com:-upload-pack=touch' }, /has a path that starts with '-', which ssh and git could read as an option/],
+    [
+      'scp path as option',
+      { repository: 'git@example.com:-upload-pack=touch' },
+      /has a path that starts with '-', which ssh and git could read as an option/,
+    ],
     ['ref: empty', { ref: '' }, /\(prop ref\): "" is not a branch or tag name: it is empty/],
     ['ref: option', { ref: '--upload-pack=touch PWNED' }, /"--upload-pack=touch PWNED" is not a branch or tag name: it starts with '-'/],
     ['ref: forbidden character', { ref: 'a b' }, /it holds a character git forbids in ref names/],
@@ -324,8 +394,19 @@ describe('bad props throw with the rule they break', () => {
     ['subPath: ..', { subPath: 'docs/../..' }, /is not a normalized path/],
     ['subPath: NUL', { subPath: 'a\0b' }, /holds a NUL byte/],
     ['shell', { shell: 'sh' }, /\(prop shell\): "sh" is not an absolute path/],
-    ['credential path', { repository: 'git@example.com:site.git', credentialFiles: { kind: 'ssh', privateKeyPath: '/keys/id rsa', knownHostsPath: '/keys/known_hosts' } }, /\(prop credentialFiles\): "\/keys\/id rsa" is not a plain absolute path/],
-    ['credentials for another transport', { repository: 'https://example.com/site.git', credentialFiles: { kind: 'ssh', privateKeyPath: '/k', knownHostsPath: '/h' } }, /\(prop credentials\): "ssh" credentials need an ssh repository URL, not "https:\/\/example.com\/site.git"/],
+    [
+      'credential path',
+      {
+        repository: 'git@example.com:site.git',
+        credentialFiles: { kind: 'ssh', privateKeyPath: '/keys/id rsa', knownHostsPath: '/keys/known_hosts' },
+      },
+      /\(prop credentialFiles\): "\/keys\/id rsa" is not a plain absolute path/,
+    ],
+    [
+      'credentials for another transport',
+      { repository: 'https://example.com/site.git', credentialFiles: { kind: 'ssh', privateKeyPath: '/k', knownHostsPath: '/h' } },
+      /\(prop credentials\): "ssh" credentials need an ssh repository URL, not "https:\/\/example.com\/site.git"/,
+    ],
   ];
   test.each(cases)('%s', (_, props, message) => {
     expect(() => new GitCloneScript({ repository: 'https://example.com/site.git', allowFileUrl: true, ...props }, ctx)).toThrow(message);
@@ -336,7 +417,14 @@ describe('bad props throw with the rule they break', () => {
   });
 
   test('accepted URL forms', () => {
-    for (const url of ['https://example.com/org/site.git', 'https://example.com:8443/a/b', 'ssh://git@example.com/org/site.git', 'ssh://[::1]:22/srv/site.git', 'git@github.com:org/site.git', 'example.com:site.git']) {
+    for (const url of [
+      'https://example.com/org/site.git',
+      'https://example.com:8443/a/b',
+      'ssh://git@example.com/org/site.git',
+      'ssh://[::1]:22/srv/site.git',
+      'git@github.com:org/site.git',
+      'example.com:site.git',
+    ]) {
       expect(() => new GitCloneScript({ repository: url }, ctx)).not.toThrow();
     }
     expect(new GitCloneScript({ repository: 'git@github.com:org/site.git' }).protocol).toBe('ssh');

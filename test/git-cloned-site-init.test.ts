@@ -129,7 +129,8 @@ describe('synthesized objects', () => {
     expect(spec.initContainers).toHaveLength(1);
     expect(sync.command).toEqual(['/bin/sh', '-c', site.script.syncLoop(30).render()]);
     expect(sync.restartPolicy).toBeUndefined();
-    for (const field of ['image', 'workingDir', 'env', 'volumeMounts', 'securityContext', 'resources']) expect(sync[field]).toEqual(init[field]);
+    for (const field of ['image', 'workingDir', 'env', 'volumeMounts', 'securityContext', 'resources'])
+      expect(sync[field]).toEqual(init[field]);
     expect(site.syncContainer).toBe(site.deployment.containers[1]);
     expect(synth({ syncInterval: Duration.minutes(2) }).spec.containers[1].command[2]).toContain("sleep '120' &");
   });
@@ -156,7 +157,12 @@ describe('the native sidecar (Kubernetes 1.29+)', () => {
 
   test('the sync loop becomes an init container with restartPolicy Always, after the clone', () => {
     const chart = newChart();
-    const site = new GitClonedSiteInit(chart, 'site', { repository: REPO, syncInterval: Duration.seconds(30), nativeSidecar: true, deploymentName: 'site' });
+    const site = new GitClonedSiteInit(chart, 'site', {
+      repository: REPO,
+      syncInterval: Duration.seconds(30),
+      nativeSidecar: true,
+      deploymentName: 'site',
+    });
     const manifests = Testing.synth(chart);
     const { spec } = pieces(manifests);
     expect(spec.initContainers.map((c: Manifest) => c.name)).toEqual(['git-clone', 'git-sync']);
@@ -165,7 +171,9 @@ describe('the native sidecar (Kubernetes 1.29+)', () => {
     expect(spec.containers.map((c: Manifest) => c.name)).toEqual(['httpd']);
     expect(site.syncContainer).toBe(site.deployment.initContainers[1]);
     // The 1.27 schema knows no such field: exactly that one violation, and nothing else.
-    expect(findSchemaViolations(manifests)).toEqual([{ object: 'Deployment/site', path: pointer, message: 'is not a field of this object' }]);
+    expect(findSchemaViolations(manifests)).toEqual([
+      { object: 'Deployment/site', path: pointer, message: 'is not a field of this object' },
+    ]);
     delete spec.initContainers[1].restartPolicy;
     assertValidManifests(manifests);
   });
@@ -205,7 +213,7 @@ describe('private repositories', () => {
     expect(spec.containers[1].volumeMounts).toContainEqual(mount);
     expect(httpd.volumeMounts).not.toContainEqual(mount);
     expect(init.command[2]).toContain(
-      'GIT_SSH_COMMAND=\'ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityFile=/etc/git-site-credentials/ssh-privatekey -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/git-site-credentials/known_hosts',
+      "GIT_SSH_COMMAND='ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityFile=/etc/git-site-credentials/ssh-privatekey -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/git-site-credentials/known_hosts",
     );
     expect(init.command[2]).toContain("GIT_ALLOW_PROTOCOL='ssh'");
     // Read through the pod's fsGroup: the kubelet makes the files group-readable by it.
@@ -228,7 +236,10 @@ describe('private repositories', () => {
 });
 
 describe('the scripts of the manifest, run for real', () => {
-  const snapshots = (dir: string) => readdirSync(dir).filter((name) => name.startsWith(GIT_CLONE_LAYOUT.snapshotPrefix)).sort();
+  const snapshots = (dir: string) =>
+    readdirSync(dir)
+      .filter((name) => name.startsWith(GIT_CLONE_LAYOUT.snapshotPrefix))
+      .sort();
   const snapshot = (dir: string) => readlinkSync(join(dir, 'site')).split('/')[0];
 
   test('the init container publishes the default branch, again after a restart; each sync round publishes the next commit by an atomic switch and removes the tree replaced a round before', () => {
@@ -272,7 +283,9 @@ describe('examples', () => {
 
   test('a private repository over ssh with a sync sidecar', () => {
     const { spec, service, init } = pieces(synthValid(new PrivateGitSiteChart(Testing.app(), 'git-cloned-site-private')));
-    expect(spec.volumes).toContainEqual(expect.objectContaining({ name: 'git-credentials', secret: expect.objectContaining({ secretName: 'site-deploy-key' }) }));
+    expect(spec.volumes).toContainEqual(
+      expect.objectContaining({ name: 'git-credentials', secret: expect.objectContaining({ secretName: 'site-deploy-key' }) }),
+    );
     expect(spec.containers.map((c: Manifest) => c.name)).toEqual(['httpd', 'git-sync']);
     expect(service.spec.type).toBe('ClusterIP');
     expect(init.command[2]).toContain("'--branch=main'");
@@ -299,26 +312,58 @@ describe('hostile input never reaches a manifest unquoted', () => {
 
 describe('bad props throw where they were written', () => {
   const cases: [string, (chart: Chart) => Partial<GitClonedSiteInitProps>, RegExp | string][] = [
-    ['repository', () => ({ repository: 'https://git.example.com/$(touch PWNED)' }), `GitClonedSiteInit 'test/site' (prop repository): "https://git.example.com/$(touch PWNED)" has characters a URL path cannot hold`],
-    ['ref', () => ({ ref: '--upload-pack=touch PWNED' }), `GitClonedSiteInit 'test/site' (prop ref): "--upload-pack=touch PWNED" is not a branch or tag name: it starts with '-'`],
+    [
+      'repository',
+      () => ({ repository: 'https://git.example.com/$(touch PWNED)' }),
+      `GitClonedSiteInit 'test/site' (prop repository): "https://git.example.com/$(touch PWNED)" has characters a URL path cannot hold`,
+    ],
+    [
+      'ref',
+      () => ({ ref: '--upload-pack=touch PWNED' }),
+      `GitClonedSiteInit 'test/site' (prop ref): "--upload-pack=touch PWNED" is not a branch or tag name: it starts with '-'`,
+    ],
     ['subPath', () => ({ subPath: '../etc' }), /\(prop subPath\): "..\/etc" is not a normalized path/],
     ['depth', () => ({ depth: 1.5 }), /\(prop depth\): 1.5 is not a clone depth/],
     ['deploymentName', () => ({ deploymentName: 'Site_1' }), /\(prop deploymentName\): "Site_1" is not a DNS-1123 subdomain/],
     ['replicas', () => ({ replicas: -1 }), /\(prop replicas\): -1 is not a number of replicas from 0 to 2147483647/],
     ['labels', () => ({ labels: { app: 'a b' } }), /\(prop labels\["app"\]\): "a b" is not a label value/],
-    ['syncInterval fraction', () => ({ syncInterval: Duration.millis(1500) }), /\(prop syncInterval\): "1 second 500 millis" is not a whole number of seconds, at least 1/],
-    ['syncInterval zero', () => ({ syncInterval: Duration.seconds(0) }), /\(prop syncInterval\): .* is not a whole number of seconds, at least 1/],
+    [
+      'syncInterval fraction',
+      () => ({ syncInterval: Duration.millis(1500) }),
+      /\(prop syncInterval\): "1 second 500 millis" is not a whole number of seconds, at least 1/,
+    ],
+    [
+      'syncInterval zero',
+      () => ({ syncInterval: Duration.seconds(0) }),
+      /\(prop syncInterval\): .* is not a whole number of seconds, at least 1/,
+    ],
     ['nativeSidecar without syncInterval', () => ({ nativeSidecar: true }), /\(prop nativeSidecar\): true needs syncInterval/],
-    ['credentials for another transport', (c) => ({ credentials: GitCredentials.ssh(deployKey(c)) }), /\(prop credentials\): "ssh" credentials need an ssh repository URL/],
-    ['credentials without fsGroup', (c) => ({ credentials: GitCredentials.https(deployKey(c)), securityPreset: SecurityPreset.baselineRoot() }), /\(prop credentials\): "https" need a pod fsGroup/],
-    ['credentials Secret key', (c) => ({ credentials: GitCredentials.https(deployKey(c), { passwordKey: 'to ken' }) }), /\(prop credentials\): "to ken" is not a Secret key/],
+    [
+      'credentials for another transport',
+      (c) => ({ credentials: GitCredentials.ssh(deployKey(c)) }),
+      /\(prop credentials\): "ssh" credentials need an ssh repository URL/,
+    ],
+    [
+      'credentials without fsGroup',
+      (c) => ({ credentials: GitCredentials.https(deployKey(c)), securityPreset: SecurityPreset.baselineRoot() }),
+      /\(prop credentials\): "https" need a pod fsGroup/,
+    ],
+    [
+      'credentials Secret key',
+      (c) => ({ credentials: GitCredentials.https(deployKey(c), { passwordKey: 'to ken' }) }),
+      /\(prop credentials\): "to ken" is not a Secret key/,
+    ],
     ['gitImage', () => ({ gitImage: 'Alpine/Git' }), /\(prop gitImage\): "Alpine\/Git" is not a container image reference/],
     ['image', () => ({ image: 'httpd:' }), /\(prop image\): "httpd:" is not a container image reference/],
     ['containerName', () => ({ containerName: 'git-clone_' }), /\(prop containerName\): "git-clone_" is not a DNS-1123 label/],
     ['serviceName', () => ({ serviceName: 'a.b' }), /\(prop serviceName\): "a.b" is not a DNS-1123 label/],
     ['servicePort', () => ({ servicePort: 0 }), /\(prop servicePort\): 0 is not a port number/],
     ['nodePort', () => ({ nodePort: 80 }), /\(prop nodePort\): 80 is not a NodePort/],
-    ['nodePort on ClusterIP', () => ({ nodePort: 30080, serviceType: kplus.ServiceType.CLUSTER_IP }), /\(prop nodePort\): 30080 cannot be set on a Service of type ClusterIP/],
+    [
+      'nodePort on ClusterIP',
+      () => ({ nodePort: 30080, serviceType: kplus.ServiceType.CLUSTER_IP }),
+      /\(prop nodePort\): 30080 cannot be set on a Service of type ClusterIP/,
+    ],
   ];
   test.each(cases)('%s', (_, props, message) => {
     const chart = newChart();

@@ -26,7 +26,7 @@ test('addRawJsonPatch writes it, in Testing.synth, app.synthYaml() and the files
   const chart = new Chart(app, 'raw');
   addRawJsonPatch(deployment(chart), JsonPatch.add(LIFECYCLE, SLEEP));
   expect(Testing.synth(chart)[0].spec.template.spec.containers[0].lifecycle).toEqual(SLEEP);
-  expect(app.synthYaml()).toMatch(/\n( +)lifecycle:\n\1  preStop:\n\1    sleep:\n\1      seconds: 5\n/);
+  expect(app.synthYaml()).toMatch(/\n( +)lifecycle:\n\1 {2}preStop:\n\1 {4}sleep:\n\1 {6}seconds: 5\n/);
   app.synth();
   expect(Yaml.load(join(outdir, 'raw.k8s.yaml'))[0].spec.template.spec.containers[0].lifecycle).toEqual(SLEEP);
 });

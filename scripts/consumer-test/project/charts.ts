@@ -1,7 +1,7 @@
 // A user's charts, using every public construct of cdk8s-pod-lifecycle.
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { HttpdWithPostStart, SecurityPreset, WriteFileHook } from 'cdk8s-pod-lifecycle';
+import { GitClonedSiteInit, HttpdWithPostStart, SecurityPreset, WriteFileHook } from 'cdk8s-pod-lifecycle';
 
 /** Adds the charts to `app`; main.ts synthesizes them, check-testing.ts tests them. */
 export function buildApp(app: App): App {
@@ -23,6 +23,11 @@ export function buildApp(app: App): App {
   const preset = SecurityPreset.restricted();
   preset.applyToContainer(deployment, container);
   preset.applyToPod(deployment);
+
+  new GitClonedSiteInit(new Chart(app, 'git-site'), 'site', {
+    repository: 'https://github.com/mdn/beginner-html-site-styled.git',
+    ref: 'main',
+  });
 
   // ---- more constructs: add each new public construct here, in a chart of its own, ----
   // ---- and list that chart in EXPECTED in check-dist.js.                            ----

@@ -8,6 +8,7 @@ const YAML = require('yaml'); // cdk8s's own YAML library, installed with it
 const EXPECTED = {
   site: ['Pod', 'Service'],
   'building-blocks': ['Deployment'],
+  'git-site': ['Deployment', 'Service'],
 };
 
 const docs = {};
@@ -41,4 +42,9 @@ const [deployment] = docs['building-blocks'];
 const app = deployment.spec.template.spec.containers[0];
 assert.ok(app.lifecycle.postStart.exec.command[2].includes("'/www/index.html'"));
 assert.deepEqual(app.securityContext.capabilities, { drop: ['ALL'] });
+
+const [gitSite] = docs['git-site'];
+const cloneScript = gitSite.spec.template.spec.initContainers[0].command.join(' ');
+assert.ok(cloneScript.includes("'https://github.com/mdn/beginner-html-site-styled.git'"), 'repository is quoted');
+
 console.log(`check-dist: ${Object.keys(EXPECTED).length} charts synthesized as expected`);
