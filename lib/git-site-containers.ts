@@ -168,7 +168,10 @@ export interface GitSiteContainers {
   readonly volume: kplus.Volume;
   /** The init container that publishes the first tree. */
   readonly initContainer: kplus.Container;
-  /** The sync sidecar, when `syncInterval` is set. */
+  /**
+   * The sync sidecar, when `syncInterval` is set.
+   * @default - none
+   */
   readonly syncContainer?: kplus.Container;
 }
 
