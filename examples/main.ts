@@ -1,8 +1,13 @@
 import { App } from 'cdk8s';
 import { HttpdPostStartChart } from './httpd-with-post-start';
+import { PreStopAuditCollectorChart } from './pre-stop-audit-collector';
+import { PreStopAuditedPodChart } from './pre-stop-audited-pod';
 
 /** Adds every example chart to `app`; `cdk8s synth` writes each to dist/<chart id>.k8s.yaml. */
 export function buildExamples(app: App = new App()): App {
   new HttpdPostStartChart(app, 'httpd-post-start');
+  // One AuditLog for both charts: the same directory and flag-file format.
+  const audited = new PreStopAuditedPodChart(app, 'pre-stop-audited-pod');
+  new PreStopAuditCollectorChart(app, 'pre-stop-audit-collector', { auditLog: audited.audited.auditLog });
   return app;
 }

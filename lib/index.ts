@@ -5,3 +5,6 @@ export * from './security-preset';
 export * from './httpd-container';
 export * from './write-file-hook';
 export * from './httpd-with-post-start';
+export * from './audit-log';
+export * from './pre-stop-audited-pod';
+export * from './pre-stop-audit-collector';
