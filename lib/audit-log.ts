@@ -10,6 +10,11 @@ export const FLAG_FILE_FORMAT = 'cdk8s-pod-lifecycle/prestop-flag/v1';
 /** The ending of a flag file's name; the collector takes only non-hidden files with it. */
 export const FLAG_FILE_EXTENSION = '.txt';
 
+// `case` patterns for values a field must not have: empty, or characters outside its set
+// (a name also may not start with '.' or '-', so it is never a hidden file or an option).
+const INVALID_TIMESTAMP = "''|*[!0-9TZ:-]*";
+const INVALID_NAME = "''|[!a-z0-9]*|*[!a-z0-9.-]*";
+
 /** One `key=value` header field of a flag file. */
 export interface FlagField {
   /** The key in the file. */
@@ -21,6 +26,8 @@ export interface FlagField {
   readonly env: string;
   /** The downward API field the hook reads; the other fields are written by the hook itself. */
   readonly fieldRef?: kplus.EnvFieldPaths;
+  /** A `case` pattern matching every value the field must not have; both scripts check it. */
+  readonly invalid: string;
 }
 
 /**
@@ -29,17 +36,13 @@ export interface FlagField {
  * Kubernetes names: lowercase letters, digits, `.` and `-`, starting with a letter or digit.
  */
 export const FLAG_FIELDS: readonly FlagField[] = [
-  { key: 'stopped_at', env: 'STOPPED_AT' },
-  { key: 'pod', env: 'POD_NAME', fieldRef: kplus.EnvFieldPaths.POD_NAME },
-  { key: 'namespace', env: 'POD_NAMESPACE', fieldRef: kplus.EnvFieldPaths.POD_NAMESPACE },
-  { key: 'uid', env: 'POD_UID', fieldRef: kplus.EnvFieldPaths.POD_UID },
-  { key: 'node', env: 'NODE_NAME', fieldRef: kplus.EnvFieldPaths.NODE_NAME },
-  { key: 'container', env: 'CONTAINER_NAME' },
+  { key: 'stopped_at', env: 'STOPPED_AT', invalid: INVALID_TIMESTAMP },
+  { key: 'pod', env: 'POD_NAME', fieldRef: kplus.EnvFieldPaths.POD_NAME, invalid: INVALID_NAME },
+  { key: 'namespace', env: 'POD_NAMESPACE', fieldRef: kplus.EnvFieldPaths.POD_NAMESPACE, invalid: INVALID_NAME },
+  { key: 'uid', env: 'POD_UID', fieldRef: kplus.EnvFieldPaths.POD_UID, invalid: INVALID_NAME },
+  { key: 'node', env: 'NODE_NAME', fieldRef: kplus.EnvFieldPaths.NODE_NAME, invalid: INVALID_NAME },
+  { key: 'container', env: 'CONTAINER_NAME', invalid: INVALID_NAME },
 ];
-
-// Case patterns matching the values a field must NOT have (see FLAG_FIELDS).
-const INVALID_TIMESTAMP = "''|*[!0-9TZ:-]*";
-const INVALID_NAME = "''|[!a-z0-9]*|*[!a-z0-9.-]*";
 
 /** The subdirectories the collector moves flag files through, inside the audit directory. */
 export const COLLECTOR_DIRS = {
@@ -196,9 +199,9 @@ export class AuditLog {
 
   /**
    * The preStop hook that writes a flag file. The pod's name, namespace, UID and node come
-   * from downward API environment variables (`envVariables`); the hook keeps only the
-   * characters a Kubernetes name can hold (others become `_`, which the collector rejects),
-   * so a value can never add a line or leave the directory.
+   * from downward API environment variables (`envVariables`); a value that does not look
+   * like a Kubernetes name is written empty (the collector then rejects the file), so no
+   * value can add a line or leave the directory.
    *
    * @param ctx where errors are reported; constructs pass theirs
    */
@@ -209,28 +212,36 @@ export class AuditLog {
     const flagLines = options.flagLines ?? [];
     flagLines.forEach((line, i) => checkText(ctx, `flagLines[${i}]`, line));
 
-    const values = FLAG_FIELDS.map((field) => {
+    const values = FLAG_FIELDS.filter((field) => field.fieldRef).map((field) => {
       const variable = fieldVariable(field);
-      if (field.key === 'stopped_at') return sh`${variable}=$(date -u +%Y-%m-%dT%H:%M:%SZ)`;
-      if (field.key === 'container') return sh`${variable}=$(name_only ${containerName})`;
-      return sh`${variable}=$(name_only "\${${ShellCode.trusted(field.env)}-}")`;
+      return sh`${variable}=\${${ShellCode.trusted(field.env)}-}
+case $${variable} in ${ShellCode.trusted(field.invalid)}) ${variable}= ;; esac`;
     });
     const producer = [
       printLines([`format=${FLAG_FILE_FORMAT}`]),
       ...FLAG_FIELDS.map((field) => sh`printf '%s=%s\\n' ${field.key} "$${fieldVariable(field)}"`),
       sh`printf '\\n'`,
-      sh`printf 'the date is %s\\n' "$(date -u)"`,
-      sh`printf 'the pod %s has been terminated\\n' "$f_pod"`,
+      sh`printf 'the date is %s\\n' "$human_date"`,
+      sh`printf 'the pod %s has been terminated\\n' "\${f_pod:-unknown}"`,
       printLines(flagLines),
     ];
     const script = new ShellScript({ shell }).add(
       ...(delaySeconds > 0 ? [sh`sleep ${delaySeconds}`] : []),
-      sh`# Keep only what a Kubernetes name can hold: one line, no '/'.
-name_only() { printf '%s' "$1" | LC_ALL=C tr -c 'a-z0-9.-' '_'; }`,
+      // C locale: English dates, and byte ranges in the case patterns below.
+      sh`LC_ALL=C
+export LC_ALL`,
+      // One date call for the header, the file name and the seed's line.
+      sh`now=$(date -u '+%Y-%m-%dT%H:%M:%SZ %Y%m%dT%H%M%SZ %a %b %e %H:%M:%S UTC %Y')
+f_stopped_at=\${now%% *}
+now=\${now#* }
+stamp=\${now%% *}
+human_date=\${now#* }`,
+      sh`# The downward API values, kept only if they look like Kubernetes names: one line, no '/'.`,
       ...values,
-      // Pod name without dots (so the name never starts with '.'), UID, time, PID: unique
-      // across restarts and repeated hooks, and well under the 255-byte name limit.
-      sh`file=$(printf ${`%.100s.%.40s.%s.%s${FLAG_FILE_EXTENSION}`} "$(printf '%s' "\${f_pod:-unknown}" | tr . _)" "\${f_uid:-unknown}" "$(printf '%s' "$f_stopped_at" | tr -d ':-')" "$$")`,
+      sh`f_container=${containerName}`,
+      // Pod name, UID, time and PID: unique across restarts and repeated hooks, never a
+      // hidden name, and well under the 255-byte limit.
+      sh`file=$(printf ${`%.100s.%.40s.%s.%s${FLAG_FILE_EXTENSION}`} "\${f_pod:-unknown}" "\${f_uid:-unknown}" "$stamp" "$$")`,
       atomicWriteInto(this.mountPath, ShellCode.trusted('"$file"'), joinCode(producer)),
     );
     const envVariables: { [name: string]: kplus.EnvValue } = {};
@@ -245,7 +256,7 @@ name_only() { printf '%s' "$1" | LC_ALL=C tr -c 'a-z0-9.-' '_'; }`,
    * claims each complete flag file by renaming it into `processing/`, parses its header as
    * data (no `eval`, no sourcing), runs the cleanup with the fields in environment
    * variables, and moves the file to `processed/`, or to `failed/` after `maxAttempts`
-   * failed runs (attempts are counted on disk, in `processing/<file>.attempts`). On start it
+   * failed runs (attempts are marked on disk, as `processing/<file>.attempt.<n>`). On start it
    * resumes what `processing/` holds. A lock (`flock` on `<dir>/.collector.lock`) keeps a
    * second collector on the node waiting until the first exits.
    *
@@ -272,13 +283,8 @@ name_only() { printf '%s' "$1" | LC_ALL=C tr -c 'a-z0-9.-' '_'; }`,
         return sh`      ${`${f.key}=`}*) [ -z "$${variable}" ] || return 1; ${variable}=\${line#*=} ;;`;
       }),
     );
-    const checks = joinCode(
-      FLAG_FIELDS.map((f) => {
-        const invalid = ShellCode.trusted(f.key === 'stopped_at' ? INVALID_TIMESTAMP : INVALID_NAME);
-        return sh`  case $${fieldVariable(f)} in ${invalid}) return 1 ;; esac`;
-      }),
-    );
-    const exports = ShellCode.trusted(FLAG_FIELDS.map((f) => `${f.env}="$${fieldVariable(f)}"`).join(' '));
+    const checks = joinCode(FLAG_FIELDS.map((f) => sh`  case $${fieldVariable(f)} in ${ShellCode.trusted(f.invalid)}) return 1 ;; esac`));
+    const cleanupEnv = ShellCode.trusted(FLAG_FIELDS.map((f) => `${f.env}="$${fieldVariable(f)}"`).join(' '));
 
     const script = new ShellScript().add(sh`LC_ALL=C
 export LC_ALL
@@ -305,41 +311,37 @@ ${headerCases}
 ${checks}
 }
 
-# Moves a claimed file ($1) to $2 (processed or failed) and forgets its attempts.
+# Moves a claimed file ($1) to $2 (processed or failed), then drops its attempt marks.
 finish() {
   mv -f "$1" "$dir/$2/"
-  rm -f "$1.attempts"
+  rm -f "$1".attempt.*
   log "$2: \${1##*/}: $3"
 }
 
-# Runs the cleanup for a claimed file ($1) at most max_attempts times in all.
+# Runs the cleanup for a claimed file ($1), at most max_attempts times in all. Attempt n
+# is marked by the empty file $1.attempt.n, made before the run so a cleanup that kills
+# the collector is not retried forever.
 process() {
   if ! parse "$1"; then
     finish "$1" ${failed} ${`not a flag file of format ${FLAG_FILE_FORMAT}`}
     return 0
   fi
-  attempts=0
-  if [ -f "$1.attempts" ]; then attempts=$(cat "$1.attempts"); fi
-  case $attempts in ''|*[!0-9]*) attempts=0 ;; esac
-  if [ "$attempts" -ge "$max_attempts" ]; then
-    finish "$1" ${failed} "gave up after $attempts attempts"
+  attempt=1
+  while [ -e "$1.attempt.$attempt" ]; do attempt=$((attempt + 1)); done
+  if [ "$attempt" -gt "$max_attempts" ]; then
+    finish "$1" ${failed} "gave up after $max_attempts attempts"
     return 0
   fi
-  # Count the attempt before running it, so a cleanup that kills the collector is not retried forever.
-  attempts=$((attempts + 1))
-  printf '%s\\n' "$attempts" > "$1.attempts.tmp"
-  mv -f "$1.attempts.tmp" "$1.attempts"
+  : > "$1.attempt.$attempt"
   status=0
-  (
-    export ${exports} FLAG_FILE="$1" CLEANUP_ATTEMPT="$attempts"
-    exec timeout "$cleanup_timeout" ${cleanup} </dev/null 9>&-
-  ) || status=$?
+  ${cleanupEnv} FLAG_FILE="$1" CLEANUP_ATTEMPT="$attempt" \\
+    timeout "$cleanup_timeout" ${cleanup} </dev/null 9>&- || status=$?
   if [ "$status" -eq 0 ]; then
-    finish "$1" ${processed} "cleanup succeeded on attempt $attempts"
-  elif [ "$attempts" -ge "$max_attempts" ]; then
-    finish "$1" ${failed} "cleanup failed with status $status on attempt $attempts of $max_attempts"
+    finish "$1" ${processed} "cleanup succeeded on attempt $attempt"
+  elif [ "$attempt" -ge "$max_attempts" ]; then
+    finish "$1" ${failed} "cleanup failed with status $status on attempt $attempt of $max_attempts"
   else
-    log "retry: \${1##*/}: cleanup failed with status $status on attempt $attempts of $max_attempts"
+    log "retry: \${1##*/}: cleanup failed with status $status on attempt $attempt of $max_attempts"
   fi
 }
 
@@ -353,20 +355,24 @@ if ! flock -n 9; then
   log 'another collector holds the lock; waiting'
   flock 9
 fi
-# A crash between a move and the rm in finish leaves a count for a file that has moved on.
-for a in "$dir/"${processing}/*.attempts "$dir/"${processing}/*.attempts.tmp; do
-  case $a in *.tmp) rm -f "$a" ;; *) [ -e "\${a%.attempts}" ] || rm -f "$a" ;; esac
+# A crash between the move and the rm in finish leaves marks of a file that has moved on.
+for mark in "$dir/"${processing}/*.attempt.*; do
+  [ -e "\${mark%.attempt.*}" ] || rm -f "$mark"
 done
 stopping=0
-trap 'stopping=1' TERM INT
+sleeper=
+# Stop after the current step: end a pause at once, never interrupt a cleanup.
+trap 'stopping=1; [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null || :' TERM INT
 passes=0
 log "watching $dir every \${poll_seconds}s"
 while :; do
+  # Claim every complete flag file with one rename each (one mv for all of them); a
+  # file being written still has its hidden temporary name.
+  set --
   for f in "$dir"/*${FLAG_FILE_EXTENSION}; do
-    if [ -f "$f" ] && [ ! -L "$f" ]; then
-      mv -f "$f" "$dir/"${processing}/ || log "cannot claim \${f##*/}"
-    fi
+    if [ -f "$f" ] && [ ! -L "$f" ]; then set -- "$@" "$f"; fi
   done
+  if [ "$#" -gt 0 ]; then mv -f "$@" "$dir/"${processing}/ || log 'could not claim every file'; fi
   for f in "$dir/"${processing}/*${FLAG_FILE_EXTENSION}; do
     [ "$stopping" = 0 ] || break
     if [ -f "$f" ] && [ ! -L "$f" ]; then process "$f"; fi
@@ -374,7 +380,9 @@ while :; do
   passes=$((passes + 1))
   [ "$stopping" = 0 ] && [ "$passes" != "\${COLLECTOR_PASSES:-0}" ] || break
   sleep "$poll_seconds" 9>&- &
-  wait $! || :
+  sleeper=$!
+  if [ "$stopping" = 0 ]; then wait "$sleeper" || :; fi
+  sleeper=
 done
 log stopping`);
     return { script, pollSeconds, cleanupTimeoutSeconds, maxAttempts };
