@@ -91,8 +91,8 @@ export interface PreStopFlagHookOptions {
    */
   readonly flagLines?: readonly string[];
   /**
-   * The shell that runs the hook; it must exist in the image, with `date`, `tr`, `mkdir`,
-   * `mv` and `sleep`.
+   * The shell that runs the hook; it must exist in the image, with `date`, `mkdir`, `mv`
+   * (and `sleep` for a delay).
    * @default '/bin/sh'
    */
   readonly shell?: string;
@@ -155,8 +155,8 @@ export interface AuditCollectorScript {
  * {@link AuditLog.collectorScript}. Give both the same `AuditLog` and they agree on the
  * host path, the mount path, the file names and the line format.
  *
- * A flag file is `<pod>.<uid>.<yyyymmddThhmmssZ>.<pid>.txt` (dots in the pod name written
- * as `_`), written atomically (a hidden temporary name, then a rename). Its content:
+ * A flag file is `<pod>.<uid>.<yyyymmddThhmmssZ>.<pid>.txt` (`unknown` for a missing pod
+ * name or UID), written atomically (a hidden temporary name, then a rename). Its content:
  *
  * ```
  * format=cdk8s-pod-lifecycle/prestop-flag/v1
@@ -256,7 +256,8 @@ human_date=\${now#* }`,
    * claims each complete flag file by renaming it into `processing/`, parses its header as
    * data (no `eval`, no sourcing), runs the cleanup with the fields in environment
    * variables, and moves the file to `processed/`, or to `failed/` after `maxAttempts`
-   * failed runs (attempts are marked on disk, as `processing/<file>.attempt.<n>`). On start it
+   * failed runs (attempts are marked on disk, as `processing/<file>.attempt.<n>`, removed
+   * after each pass once the file has moved on). On start it
    * resumes what `processing/` holds. A lock (`flock` on `<dir>/.collector.lock`) keeps a
    * second collector on the node waiting until the first exits.
    *
@@ -268,7 +269,8 @@ human_date=\${now#* }`,
   public collectorScript(options: AuditCollectorScriptOptions, ctx: PropContext = PropContext.named('AuditLog.collectorScript')): AuditCollectorScript {
     const cleanup = options.cleanupCommand;
     if (cleanup.length === 0 || cleanup[0] === '') {
-      throw ctx.error('cleanupCommand', JSON.stringify(cleanup), 'is not a command: it needs a program as its first word');
+      // Shown as a JSON array, unquoted.
+      throw ctx.error('cleanupCommand', { toString: () => JSON.stringify(cleanup) }, 'is not a command: it needs a program as its first word');
     }
     cleanup.forEach((word, i) => checkText(ctx, `cleanupCommand[${i}]`, word));
     const pollSeconds = checkWholeSeconds(ctx, 'pollInterval', options.pollInterval ?? Duration.seconds(5), 1, 3600);
@@ -311,11 +313,19 @@ ${headerCases}
 ${checks}
 }
 
-# Moves a claimed file ($1) to $2 (processed or failed), then drops its attempt marks.
+# Moves a claimed file ($1) to $2 (processed or failed); drop_marks removes its attempt marks.
 finish() {
   mv -f "$1" "$dir/$2/"
-  rm -f "$1".attempt.*
   log "$2: \${1##*/}: $3"
+}
+
+# Removes the attempt marks of files that have left processing/ (one rm for all of them).
+drop_marks() {
+  set --
+  for mark in "$dir/"${processing}/*.attempt.*; do
+    if [ -e "$mark" ] && [ ! -e "\${mark%.attempt.*}" ]; then set -- "$@" "$mark"; fi
+  done
+  if [ "$#" -gt 0 ]; then rm -f "$@"; fi
 }
 
 # Runs the cleanup for a claimed file ($1), at most max_attempts times in all. Attempt n
@@ -355,10 +365,7 @@ if ! flock -n 9; then
   log 'another collector holds the lock; waiting'
   flock 9
 fi
-# A crash between the move and the rm in finish leaves marks of a file that has moved on.
-for mark in "$dir/"${processing}/*.attempt.*; do
-  [ -e "\${mark%.attempt.*}" ] || rm -f "$mark"
-done
+drop_marks
 stopping=0
 sleeper=
 # Stop after the current step: end a pause at once, never interrupt a cleanup.
@@ -377,6 +384,7 @@ while :; do
     [ "$stopping" = 0 ] || break
     if [ -f "$f" ] && [ ! -L "$f" ]; then process "$f"; fi
   done
+  drop_marks
   passes=$((passes + 1))
   [ "$stopping" = 0 ] && [ "$passes" != "\${COLLECTOR_PASSES:-0}" ] || break
   sleep "$poll_seconds" 9>&- &

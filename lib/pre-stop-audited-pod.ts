@@ -58,8 +58,8 @@ export interface PreStopAuditedPodProps {
    */
   readonly shell?: string;
   /**
-   * The httpd image. Any image built on the official `httpd` one works; it needs `date`,
-   * `tr`, `mkdir`, `mv` and `sleep` for the hook.
+   * The httpd image. Any image built on the official `httpd` one works; the hook needs
+   * `/bin/sh`, `date`, `mkdir`, `mv` (and `sleep` for a delay).
    * @default 'httpd:2.4.65'
    */
   readonly image?: string;

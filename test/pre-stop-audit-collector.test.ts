@@ -260,6 +260,9 @@ describe.each(SHELLS)('the loop, run by %s', (shell) => {
   });
 });
 
+// These run many processes; on a loaded machine they can take longer than jest's 5 s default.
+const HEAVY = 30_000;
+
 describe('the loop across restarts and under load (sh)', () => {
   test('resumes what a crash left in processing/, counting earlier attempts; drops stale marks', () => {
     const { dir, auditLog, record, command, processed, processing, failed } = setUp({ maxAttempts: 3 });
@@ -303,14 +306,15 @@ describe('the loop across restarts and under load (sh)', () => {
     await first.exited;
     process.kill(Number(readFileSync(`${record}.blocked`, 'utf8')), 'SIGKILL');
     expect(list(processed)).toEqual([names[0]]);
-    expect(list(processing)).toEqual([names[1], `${names[1]}.attempt.1`, names[2]]);
+    // pod-001's mark goes at the end of a pass, which the kill cut short.
+    expect(list(processing)).toEqual([`${names[0]}.attempt.1`, names[1], `${names[1]}.attempt.1`, names[2]]);
 
     writeFileSync(`${record}.unblock`, '');
     expect(runCollector(command, 'sh').status).toBe(0);
     expect(readFileSync(record, 'utf8')).toBe('pod-001 1\npod-002 1\npod-002 2\npod-003 1\n');
     expect(list(processed)).toEqual(names);
     expect(list(processing)).toEqual([]);
-  });
+  }, HEAVY);
 
   test('a second collector on the node waits for the lock, then takes over', async () => {
     const { dir, auditLog, record, command, processed } = setUp();
@@ -327,7 +331,7 @@ describe('the loop across restarts and under load (sh)', () => {
     expect(await second.exited).toBe(0);
     expect(recordedCalls(record)).toHaveLength(1);
     expect(list(processed)).toHaveLength(1);
-  });
+  }, HEAVY);
 
   test('100 flag files written at once while the collector runs are each handled exactly once', async () => {
     const { dir, auditLog, record, command, processed, failed } = setUp({ pollInterval: Duration.seconds(1) });
@@ -348,7 +352,7 @@ describe('the loop across restarts and under load (sh)', () => {
     expect(list(processed)).toHaveLength(100);
     expect(list(failed)).toEqual([]);
     expect(list(dir)).toEqual(['.collector.lock', 'failed', 'processed', 'processing']);
-  });
+  }, HEAVY);
 
   test('a cleanup that outlives cleanupTimeout is killed and counts as a failed attempt', () => {
     const { auditLog, failed } = setUp();
@@ -358,7 +362,7 @@ describe('the loop across restarts and under load (sh)', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/failed: pod-001\.\S+: cleanup failed with status 124 on attempt 1 of 1/);
     expect(list(failed)).toHaveLength(1);
-  });
+  }, HEAVY);
 
   test('SIGTERM ends a pause at once and the loop exits with status 0', async () => {
     const { command } = setUp({ pollInterval: Duration.minutes(10) });
@@ -379,8 +383,8 @@ describe('the loop across restarts and under load (sh)', () => {
 
 describe('bad props throw where they were written', () => {
   const cases: [string, Partial<PreStopAuditCollectorProps>, RegExp | string][] = [
-    ['cleanupCommand empty', { cleanupCommand: [] }, `PreStopAuditCollector 'test/collector' (prop cleanupCommand): "[]" is not a command: it needs a program as its first word`],
-    ['cleanupCommand program empty', { cleanupCommand: ['', 'x'] }, /prop cleanupCommand\): "\[\\"\\",\\"x\\"\]" is not a command/],
+    ['cleanupCommand empty', { cleanupCommand: [] }, `PreStopAuditCollector 'test/collector' (prop cleanupCommand): [] is not a command: it needs a program as its first word`],
+    ['cleanupCommand program empty', { cleanupCommand: ['', 'x'] }, `(prop cleanupCommand): ["","x"] is not a command`],
     ['cleanupCommand NUL', { cleanupCommand: ['sh', 'a\0b'] }, /prop cleanupCommand\[1\]\): "a\\u0000b" holds a NUL byte/],
     ['pollInterval zero', { pollInterval: Duration.seconds(0) }, /prop pollInterval\): 0 is not a whole number of seconds from 1 to 3600/],
     ['pollInterval fraction', { pollInterval: Duration.millis(500) }, /prop pollInterval\): 0.5 is not a whole number of seconds/],
