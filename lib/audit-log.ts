@@ -44,6 +44,9 @@ export const FLAG_FIELDS: readonly FlagField[] = [
   { key: 'container', env: 'CONTAINER_NAME', invalid: INVALID_NAME },
 ];
 
+/** How long after `cleanupTimeout` a cleanup that ignores SIGTERM is sent SIGKILL. */
+export const CLEANUP_KILL_AFTER_SECONDS = 5;
+
 /** The subdirectories the collector moves flag files through, inside the audit directory. */
 export const COLLECTOR_DIRS = {
   /** Claimed, cleanup not yet succeeded; resumed after a collector restart. */
@@ -130,8 +133,8 @@ export interface AuditCollectorScriptOptions {
    */
   readonly maxAttempts?: number;
   /**
-   * How long one cleanup run may take before it is killed (counted as a failed attempt).
-   * Whole seconds.
+   * How long one cleanup run may take before it gets SIGTERM (and SIGKILL
+   * {@link CLEANUP_KILL_AFTER_SECONDS} later); that counts as a failed attempt. Whole seconds.
    * @default Duration.seconds(60)
    */
   readonly cleanupTimeout?: Duration;
@@ -223,7 +226,7 @@ case $${variable} in ${ShellCode.trusted(field.invalid)}) ${variable}= ;; esac`;
       sh`printf '\\n'`,
       sh`printf 'the date is %s\\n' "$human_date"`,
       sh`printf 'the pod %s has been terminated\\n' "\${f_pod:-unknown}"`,
-      printLines(flagLines),
+      ...(flagLines.length > 0 ? [printLines(flagLines)] : []),
     ];
     const script = new ShellScript({ shell }).add(
       ...(delaySeconds > 0 ? [sh`sleep ${delaySeconds}`] : []),
@@ -240,8 +243,12 @@ human_date=\${now#* }`,
       ...values,
       sh`f_container=${containerName}`,
       // Pod name, UID, time and PID: unique across restarts and repeated hooks, never a
-      // hidden name, and well under the 255-byte limit.
-      sh`file=$(printf ${`%.100s.%.40s.%s.%s${FLAG_FILE_EXTENSION}`} "\${f_pod:-unknown}" "\${f_uid:-unknown}" "$stamp" "$$")`,
+      // hidden name, and well under the 255-byte limit (cut with builtins: no process).
+      sh`name_pod=\${f_pod:-unknown}
+while [ "\${#name_pod}" -gt 100 ]; do name_pod=\${name_pod%?}; done
+name_uid=\${f_uid:-unknown}
+while [ "\${#name_uid}" -gt 40 ]; do name_uid=\${name_uid%?}; done
+file=$name_pod.$name_uid.$stamp.$$${FLAG_FILE_EXTENSION}`,
       atomicWriteInto(this.mountPath, ShellCode.trusted('"$file"'), joinCode(producer)),
     );
     const envVariables: { [name: string]: kplus.EnvValue } = {};
@@ -345,7 +352,7 @@ process() {
   : > "$1.attempt.$attempt"
   status=0
   ${cleanupEnv} FLAG_FILE="$1" CLEANUP_ATTEMPT="$attempt" \\
-    timeout "$cleanup_timeout" ${cleanup} </dev/null 9>&- || status=$?
+    timeout -k ${CLEANUP_KILL_AFTER_SECONDS} "$cleanup_timeout" ${cleanup} </dev/null 9>&- || status=$?
   if [ "$status" -eq 0 ]; then
     finish "$1" ${processed} "cleanup succeeded on attempt $attempt"
   elif [ "$attempt" -ge "$max_attempts" ]; then

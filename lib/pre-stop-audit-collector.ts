@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { AuditCollectorScript, AuditLog } from './audit-log';
+import { AuditCollectorScript, AuditLog, CLEANUP_KILL_AFTER_SECONDS } from './audit-log';
 import { defaultPullPolicy } from './httpd-container';
 import { SecurityPreset } from './security-preset';
 import { checkDnsLabel, checkDnsSubdomain, checkImage, checkLabels, PropContext } from './validation';
@@ -35,8 +35,9 @@ export interface PreStopAuditCollectorProps {
    */
   readonly maxAttempts?: number;
   /**
-   * The time limit of one cleanup run; the collector's grace period is this plus 5s, so
-   * stopping the collector lets a running cleanup finish. Whole seconds.
+   * The time limit of one cleanup run (then SIGTERM, and SIGKILL 5s later). The collector's
+   * grace period is this plus 10s, so stopping the collector lets a running cleanup end
+   * and its file move. Whole seconds.
    * @default Duration.seconds(60)
    */
   readonly cleanupTimeout?: Duration;
@@ -144,7 +145,8 @@ export class PreStopAuditCollector extends Construct {
       podMetadata: { labels },
       serviceAccount: props.serviceAccount,
       automountServiceAccountToken: props.serviceAccount !== undefined,
-      terminationGracePeriod: Duration.seconds(this.loop.cleanupTimeoutSeconds + 5),
+      // The cleanup's limit, its SIGKILL delay, and time to move the file and exit.
+      terminationGracePeriod: Duration.seconds(this.loop.cleanupTimeoutSeconds + CLEANUP_KILL_AFTER_SECONDS + 5),
     });
     this.container = this.daemonSet.addContainer({
       name: containerName,

@@ -93,23 +93,24 @@ export function atomicWrite(path: string, producer: ShellCode): ShellCode {
   const slash = path.lastIndexOf('/');
   const dir = path.slice(0, slash) || '/';
   const tmpPrefix = `${dir === '/' ? '' : dir}/.${path.slice(slash + 1)}.tmp.`;
-  return writeThroughTemp(dir, sh`${tmpPrefix}$$`, sh`${path}`, producer);
+  return sh`mkdir -p ${dir}
+${writeThroughTemp(sh`${tmpPrefix}$$`, sh`${path}`, producer)}`;
 }
 
 /**
- * Like {@link atomicWrite}, for a file name known only when the script runs: `fileName`
- * is shell code (for example `"$file"`) that must expand to one name without `/`.
- * The temporary file is `<dir>/.<name>.tmp.<pid>`, hidden like atomicWrite's.
+ * Like {@link atomicWrite}, into an existing directory (a volume's mount path, say), for
+ * a file name known only when the script runs: `fileName` is shell code (for example
+ * `"$file"`) that must expand to one name without `/`. The temporary file is
+ * `<dir>/.<name>.tmp.<pid>`, hidden like atomicWrite's.
  */
 export function atomicWriteInto(dir: string, fileName: ShellCode, producer: ShellCode): ShellCode {
   const prefix = dir === '/' ? '' : dir;
-  return writeThroughTemp(dir, sh`${`${prefix}/.`}${fileName}${'.tmp.'}$$`, sh`${`${prefix}/`}${fileName}`, producer);
+  return writeThroughTemp(sh`${`${prefix}/.`}${fileName}${'.tmp.'}$$`, sh`${`${prefix}/`}${fileName}`, producer);
 }
 
 // The write-then-rename both atomic writers share; `tmp` and `target` are shell words.
-function writeThroughTemp(dir: string, tmp: ShellCode, target: ShellCode, producer: ShellCode): ShellCode {
-  return sh`mkdir -p ${dir}
-tmp=${tmp}
+function writeThroughTemp(tmp: ShellCode, target: ShellCode, producer: ShellCode): ShellCode {
+  return sh`tmp=${tmp}
 {
 ${producer}
 } > "$tmp"

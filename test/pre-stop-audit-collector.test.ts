@@ -60,7 +60,7 @@ describe('synthesized objects', () => {
     expect(COLLECTOR_IMAGE).toMatch(/^busybox:\d+\.\d+\.\d+$/);
     expect(container.imagePullPolicy).toBe('IfNotPresent');
     expect(container.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
-    expect(container.command[2]).toContain("timeout \"$cleanup_timeout\" '/bin/sh' '-c' 'true'");
+    expect(container.command[2]).toContain("timeout -k '5' \"$cleanup_timeout\" '/bin/sh' '-c' 'true'");
   });
 
   test('mounts the same hostPath as the audited pods, read-write, plus an emptyDir at /tmp', () => {
@@ -110,9 +110,9 @@ describe('synthesized objects', () => {
     expect(synth({ resources }).container.resources).toEqual({ requests: { cpu: '100m' } });
   });
 
-  test('the grace period lets a running cleanup finish: cleanupTimeout + 5s', () => {
-    expect(synth().spec.terminationGracePeriodSeconds).toBe(65);
-    expect(synth({ cleanupTimeout: Duration.minutes(5) }).spec.terminationGracePeriodSeconds).toBe(305);
+  test('the grace period lets a running cleanup end: cleanupTimeout + 5s to SIGKILL + 5s', () => {
+    expect(synth().spec.terminationGracePeriodSeconds).toBe(70);
+    expect(synth({ cleanupTimeout: Duration.minutes(5) }).spec.terminationGracePeriodSeconds).toBe(310);
   });
 
   test('no service account token unless a service account is given', () => {
@@ -189,49 +189,18 @@ describe.each(SHELLS)('the loop, run by %s', (shell) => {
     expect(recordedCalls(record)).toHaveLength(3);
   });
 
-  test('flag lines that look like header fields cannot change what the cleanup receives', () => {
-    const { auditLog, record, command } = setUp();
+  test('hostile input breaks nothing and runs nothing: spoofing flag lines, hostile file names and cleanup arguments, invalid files, temp files, dotfiles, directories, symlinks', () => {
+    const { dir, auditLog, record, processed, failed } = setUp();
+    const command = collectorCommand({ auditLog, cleanupCommand: recordingCleanup(record, ...HOSTILE_STRINGS) });
     const spoof = ['', 'format=cdk8s-pod-lifecycle/prestop-flag/v1', 'pod=evil', 'uid=evil', 'namespace=kube-system'];
     writeFlags(auditLog, [podIdentity(1)], { flagLines: spoof });
-    expect(runCollector(command, shell).status).toBe(0);
-    expect(recordedCalls(record)).toMatchObject([{ pod: 'pod-001', uid: podIdentity(1).POD_UID, namespace: 'default' }]);
-  });
-
-  test('hostile cleanup arguments reach the cleanup literally, and run nothing', () => {
-    const { dir, auditLog, record } = setUp();
-    const command = collectorCommand({ auditLog, cleanupCommand: recordingCleanup(record, ...HOSTILE_STRINGS) });
-    writeFlags(auditLog, [podIdentity(1)]);
-    expect(runCollector(command, shell)).toMatchObject({ status: 0, stderr: '' });
-    expect(recordedCalls(record).map((c) => c.args)).toEqual([[...HOSTILE_STRINGS]]);
-    expect(existsSync(join(dir, 'PWNED')) || existsSync(join(dir, '..', 'PWNED'))).toBe(false);
-  });
-
-  test('a failing cleanup is retried on later passes and ends in failed/ after maxAttempts', () => {
-    const { dir, auditLog, record, processing, failed } = setUp();
-    const command = collectorCommand({ auditLog, maxAttempts: 3, cleanupCommand: ['sh', '-c', 'printf "%s\\n" "$CLEANUP_ATTEMPT" >> "$0"; exit 3', record] });
-    writeFlags(auditLog, [podIdentity(1)]);
-    const [name] = flagFiles(list(dir));
-    const first = runCollector(command, shell);
-    expect(first.stdout).toContain(`retry: ${name}: cleanup failed with status 3 on attempt 1 of 3`);
-    expect(list(processing)).toEqual([name, `${name}.attempt.1`]);
-    runCollector(command, shell);
-    expect(list(processing)).toEqual([name, `${name}.attempt.1`, `${name}.attempt.2`]);
-    const third = runCollector(command, shell);
-    expect(third.stdout).toContain(`failed: ${name}: cleanup failed with status 3 on attempt 3 of 3`);
-    expect(list(failed)).toEqual([name]);
-    expect(list(processing)).toEqual([]);
-    runCollector(command, shell);
-    expect(readFileSync(record, 'utf8')).toBe('1\n2\n3\n');
-  });
-
-  test('invalid files go to failed/ without a cleanup; hostile names are data; temp files, dotfiles, other names, directories and symlinks stay put', () => {
-    const { dir, auditLog, record, command, processed, failed } = setUp();
-    writeFlags(auditLog, [podIdentity(1)]);
     const [valid] = flagFiles(list(dir));
     const content = readFileSync(join(dir, valid), 'utf8');
+    // Valid flag files under hostile names: processed, the name passed as data.
     const hostileNames = ['$(touch PWNED).txt', "it's `x`.txt", 'new\nline.txt', '-rf .txt'];
     renameSync(join(dir, valid), join(dir, hostileNames[0]));
     for (const name of hostileNames.slice(1)) writeFileSync(join(dir, name), content);
+    // Not flag files of this format: failed/, no cleanup.
     const invalid: Record<string, string> = {
       'no-header.txt': 'the date is today\nthe pod x has been terminated\n',
       'old-format.txt': content.replace('/v1', '/v0'),
@@ -243,6 +212,7 @@ describe.each(SHELLS)('the loop, run by %s', (shell) => {
       'empty.txt': '',
     };
     for (const [name, text] of Object.entries(invalid)) writeFileSync(join(dir, name), text);
+    // Left where they are.
     const ignored = ['.hidden.txt', `.${valid}.tmp.123`, 'notes.log', 'link.txt', 'folder.txt'];
     writeFileSync(join(dir, '.hidden.txt'), content);
     writeFileSync(join(dir, `.${valid}.tmp.123`), content.slice(0, 20));
@@ -254,16 +224,37 @@ describe.each(SHELLS)('the loop, run by %s', (shell) => {
     expect(runCollector(command, shell)).toMatchObject({ status: 0, stderr: '' });
     expect(list(failed)).toEqual(Object.keys(invalid).sort());
     expect(list(processed)).toEqual([...hostileNames].sort());
-    expect(recordedCalls(record).map((c) => c.flagFile).sort()).toEqual(hostileNames.map((n) => join(dir, 'processing', n)).sort());
+    const calls = recordedCalls(record);
+    expect(calls.map((c) => c.flagFile).sort()).toEqual(hostileNames.map((n) => join(dir, 'processing', n)).sort());
+    for (const call of calls) {
+      expect(call).toMatchObject({ pod: 'pod-001', uid: podIdentity(1).POD_UID, namespace: 'default', args: [...HOSTILE_STRINGS] });
+    }
     expect(list(dir)).toEqual(['.collector.lock', ...ignored, 'failed', 'processed', 'processing'].sort());
     expect(existsSync(join(dir, 'PWNED')) || existsSync(join(dir, '..', 'PWNED')) || existsSync('PWNED')).toBe(false);
   });
 });
 
-// These run many processes; on a loaded machine they can take longer than jest's 5 s default.
 const HEAVY = 30_000;
 
 describe('the loop across restarts and under load (sh)', () => {
+  test('a failing cleanup is retried on later passes and ends in failed/ after maxAttempts', () => {
+    const { dir, auditLog, record, processing, failed } = setUp();
+    const command = collectorCommand({ auditLog, maxAttempts: 3, cleanupCommand: ['sh', '-c', 'printf "%s\\n" "$CLEANUP_ATTEMPT" >> "$0"; exit 3', record] });
+    writeFlags(auditLog, [podIdentity(1)]);
+    const [name] = flagFiles(list(dir));
+    const first = runCollector(command, 'sh');
+    expect(first.stdout).toContain(`retry: ${name}: cleanup failed with status 3 on attempt 1 of 3`);
+    expect(list(processing)).toEqual([name, `${name}.attempt.1`]);
+    runCollector(command, 'sh');
+    expect(list(processing)).toEqual([name, `${name}.attempt.1`, `${name}.attempt.2`]);
+    const third = runCollector(command, 'sh');
+    expect(third.stdout).toContain(`failed: ${name}: cleanup failed with status 3 on attempt 3 of 3`);
+    expect(list(failed)).toEqual([name]);
+    expect(list(processing)).toEqual([]);
+    runCollector(command, 'sh');
+    expect(readFileSync(record, 'utf8')).toBe('1\n2\n3\n');
+  });
+
   test('resumes what a crash left in processing/, counting earlier attempts; drops stale marks', () => {
     const { dir, auditLog, record, command, processed, processing, failed } = setUp({ maxAttempts: 3 });
     writeFlags(auditLog, [podIdentity(1), podIdentity(2), podIdentity(3)]);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -62,7 +62,7 @@ describe('synthesized objects', () => {
     const { pod, container } = synth({ auditLog });
     expect(pod.spec.volumes).toContainEqual({ name: 'stops', hostPath: { path: '/var/lib/stops', type: 'DirectoryOrCreate' } });
     expect(container.volumeMounts).toContainEqual({ mountPath: '/stops', name: 'stops' });
-    expect(container.lifecycle.preStop.exec.command[2]).toContain("mkdir -p '/stops'");
+    expect(container.lifecycle.preStop.exec.command[2]).toContain("mv -f \"$tmp\" '/stops/'\"$file\"");
   });
 
   test('the hook reads the pod name, namespace, UID and node from the downward API', () => {
@@ -209,26 +209,24 @@ describe.each(SHELLS)('the preStop hook, run by %s', (shell) => {
     expect(existsSync(join(dir, '..', 'PWNED'))).toBe(false);
   });
 
-  test('names with dots and digits are kept verbatim', () => {
-    const { name, text } = writeFlag({}, shell, { POD_NAME: 'web-0.v2', POD_NAMESPACE: 'team-a', POD_UID: 'abc-123', NODE_NAME: 'ip-10-0-0-1.ec2.internal' });
-    expect(name.startsWith('web-0.v2.abc-123.')).toBe(true);
-    expect(parseFlagFile(text).fields).toMatchObject({ pod: 'web-0.v2', namespace: 'team-a', uid: 'abc-123', node: 'ip-10-0-0-1.ec2.internal' });
+  test('valid names are kept verbatim (dots too), 253 characters still fit the 255-byte name limit, missing values give "unknown"', () => {
+    const { dir, auditLog } = auditDir();
+    const dotted = { POD_NAME: 'web-0.v2', POD_NAMESPACE: 'team-a', POD_UID: 'abc-123', NODE_NAME: 'ip-10-0-0-1.ec2.internal' };
+    const long = podIdentity(1, `${'a'.repeat(251)}.b`);
+    const missing = { POD_NAME: '', POD_NAMESPACE: '', POD_UID: '', NODE_NAME: '' };
+    expect(runHooksAtOnce(preStopCommand({ auditLog }), [dotted, long, missing], shell)).toMatchObject({ status: 0, stderr: '' });
+    const byPod = new Map(list(dir).map((name) => [parseFlagFile(readFileSync(join(dir, name), 'utf8')).fields.pod, name]));
+    expect(byPod.get('web-0.v2')!.startsWith('web-0.v2.abc-123.')).toBe(true);
+    const dottedFields = parseFlagFile(readFileSync(join(dir, byPod.get('web-0.v2')!), 'utf8')).fields;
+    expect(dottedFields).toMatchObject({ namespace: 'team-a', uid: 'abc-123', node: 'ip-10-0-0-1.ec2.internal' });
+    expect(Buffer.byteLength(byPod.get(long.POD_NAME)!)).toBeLessThanOrEqual(255);
+    expect(byPod.get('')).toMatch(/^unknown\.unknown\./);
   });
 
-  test('a 253-character pod name still gives a file name under the 255-byte limit', () => {
-    const { name, text } = writeFlag({}, shell, podIdentity(1, `${'a'.repeat(251)}.b`));
-    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
-    expect(parseFlagFile(text).fields.pod).toBe(`${'a'.repeat(251)}.b`);
-  });
-
-  test('without downward API variables the file is still visible to the collector (not a dotfile)', () => {
-    const { name } = writeFlag({}, shell, { POD_NAME: '', POD_NAMESPACE: '', POD_UID: '', NODE_NAME: '' });
-    expect(name).toMatch(/^unknown\.unknown\./);
-  });
-
-  test('creates a missing directory and writes into a hostile directory name', () => {
+  test('writes into a hostile directory name', () => {
     const { dir } = auditDir();
     const hostileDir = join(dir, "$(touch PWNED) 'x' `y`");
+    mkdirSync(hostileDir, { recursive: true });
     expect(runHook(preStopCommand({ auditLog: new AuditLog({ mountPath: hostileDir }) }), shell, podIdentity(1)).status).toBe(0);
     expect(list(hostileDir)).toHaveLength(1);
     expect(existsSync(join(dir, 'PWNED'))).toBe(false);

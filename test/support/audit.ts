@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { AuditLog, PreStopAuditCollector, PreStopAuditCollectorProps, PreStopAuditedPod, PreStopAuditedPodProps } from '../../lib';
@@ -24,9 +24,13 @@ export function podIdentity(n: number, name = `pod-${String(n).padStart(3, '0')}
   };
 }
 
-/** A fresh audit directory and an AuditLog whose mount path is it (the hostPath as a container sees it). */
+/**
+ * A fresh audit directory and an AuditLog whose mount path is it (the hostPath as a
+ * container sees it; the kubelet creates it before the container starts).
+ */
 export function auditDir(): { dir: string; auditLog: AuditLog } {
   const dir = join(tempDir(), 'audit');
+  mkdirSync(dir);
   return { dir, auditLog: new AuditLog({ mountPath: dir }) };
 }
 
