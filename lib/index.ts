@@ -16,3 +16,6 @@ export * from './http-service';
 export * from './git-clone-script';
 export * from './git-site-containers';
 export * from './git-cloned-site-init';
+export * from './audit-log';
+export * from './pre-stop-audited-pod';
+export * from './pre-stop-audit-collector';

@@ -94,11 +94,27 @@ export function atomicWrite(path: string, producer: ShellCode): ShellCode {
   const dir = path.slice(0, slash) || '/';
   const tmpPrefix = `${dir === '/' ? '' : dir}/.${path.slice(slash + 1)}.tmp.`;
   return sh`mkdir -p ${dir}
-tmp=${tmpPrefix}$$
+${writeThroughTemp(sh`${tmpPrefix}$$`, sh`${path}`, producer)}`;
+}
+
+/**
+ * Like {@link atomicWrite}, into an existing directory (a volume's mount path, say), for
+ * a file name known only when the script runs: `fileName` is shell code (for example
+ * `"$file"`) that must expand to one name without `/`. The temporary file is
+ * `<dir>/.<name>.tmp.<pid>`, hidden like atomicWrite's.
+ */
+export function atomicWriteInto(dir: string, fileName: ShellCode, producer: ShellCode): ShellCode {
+  const prefix = dir === '/' ? '' : dir;
+  return writeThroughTemp(sh`${`${prefix}/.`}${fileName}${'.tmp.'}$$`, sh`${`${prefix}/`}${fileName}`, producer);
+}
+
+// The write-then-rename both atomic writers share; `tmp` and `target` are shell words.
+function writeThroughTemp(tmp: ShellCode, target: ShellCode, producer: ShellCode): ShellCode {
+  return sh`tmp=${tmp}
 {
 ${producer}
 } > "$tmp"
-mv -f "$tmp" ${path}`;
+mv -f "$tmp" ${target}`;
 }
 
 /** Properties of a {@link ShellScript}. */

@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 
 /**
@@ -84,6 +85,18 @@ export function checkIntegerRange(ctx: PropContext, prop: string, value: number,
     throw ctx.error(prop, value, `is not ${what} from ${min} to ${max}`);
   }
   return value;
+}
+
+/**
+ * Checks a duration that Kubernetes or `sleep` takes in whole seconds, from `min` to
+ * `max` seconds; returns the seconds.
+ */
+export function checkWholeSeconds(ctx: PropContext, prop: string, value: Duration, min: number, max: number): number {
+  const seconds = value.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+    throw ctx.error(prop, seconds, `is not a whole number of seconds from ${min} to ${max}`);
+  }
+  return seconds;
 }
 
 /** Checks a TCP/UDP port number: 1 to 65535. */

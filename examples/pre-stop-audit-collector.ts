@@ -1,0 +1,33 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { AuditLog, PreStopAuditCollector } from '../lib';
+
+/** Props of {@link PreStopAuditCollectorChart}. */
+export interface PreStopAuditCollectorChartProps extends ChartProps {
+  /** The flag-file directory and format the audited pods use. @default new AuditLog() */
+  readonly auditLog?: AuditLog;
+}
+
+/**
+ * The collector the seed sketches: one pod per node that polls /tmp/ListOfDeletedPods and
+ * runs a cleanup for each stopped pod. This cleanup only reports it (`kubectl logs`), and
+ * so is idempotent.
+ */
+export class PreStopAuditCollectorChart extends Chart {
+  public readonly collector: PreStopAuditCollector;
+
+  public constructor(scope: Construct, id: string, props: PreStopAuditCollectorChartProps = {}) {
+    super(scope, id, props);
+    this.collector = new PreStopAuditCollector(this, 'collector', {
+      auditLog: props.auditLog,
+      name: 'prestop-audit-collector',
+      labels: { component: 'prestop-audit-collector' },
+      cleanupCommand: [
+        '/bin/sh',
+        '-c',
+        'printf "cleanup: pod %s/%s (uid %s), container %s stopped at %s on node %s\\n" ' +
+          '"$POD_NAMESPACE" "$POD_NAME" "$POD_UID" "$CONTAINER_NAME" "$STOPPED_AT" "$NODE_NAME"',
+      ],
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { AuditLog, PreStopAuditedPod } from '../lib';
+
+/** Props of {@link PreStopAuditedPodChart}. */
+export interface PreStopAuditedPodChartProps extends ChartProps {
+  /** The flag-file directory and format; give the collector chart the same one. @default new AuditLog() */
+  readonly auditLog?: AuditLog;
+}
+
+/**
+ * The seed's preStop scenario: `pod-httpd` with the postStart page and a preStop hook that
+ * drops a flag file into the node's /tmp/ListOfDeletedPods (mounted at
+ * /preStopScriptOutput), exposed by the NodePort service `svc-nodeport-httpd`.
+ */
+export class PreStopAuditedPodChart extends Chart {
+  public readonly audited: PreStopAuditedPod;
+
+  public constructor(scope: Construct, id: string, props: PreStopAuditedPodChartProps = {}) {
+    super(scope, id, props);
+    this.audited = new PreStopAuditedPod(this, 'web', {
+      auditLog: props.auditLog,
+      podName: 'pod-httpd',
+      containerName: 'cntr-httpd',
+      serviceName: 'svc-nodeport-httpd',
+      labels: { component: 'httpd' },
+      postStartContent: ['this content was created by the postStart hook'],
+    });
+  }
+}

@@ -1,0 +1,207 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { AuditLog, PreStopFlagHook } from './audit-log';
+import { addHttpdContainer, addHttpdService, HTTPD } from './httpd-container';
+import { DEFAULT_POST_START_CONTENT } from './httpd-with-post-start';
+import { SecurityPreset } from './security-preset';
+import { checkDnsSubdomain, checkLabels, checkWholeSeconds, PropContext } from './validation';
+import { WriteFileHook } from './write-file-hook';
+
+/**
+ * What the grace period must leave after the preStop delay: the write itself, and the
+ * container's own shutdown once the kubelet sends SIGTERM after the hook.
+ */
+export const PRE_STOP_WRITE_MARGIN = Duration.seconds(5);
+
+/** Properties of {@link PreStopAuditedPod}. */
+export interface PreStopAuditedPodProps {
+  /**
+   * Where the preStop hook writes its flag file, and in what format. Give the collector
+   * the same object.
+   * @default new AuditLog() (host `/tmp/ListOfDeletedPods`, mounted at `/preStopScriptOutput`)
+   */
+  readonly auditLog?: AuditLog;
+  /**
+   * How long the preStop hook sleeps before writing the flag file (a graceful-shutdown
+   * delay, e.g. for Service endpoints to drain). Whole seconds.
+   * @default Duration.seconds(0)
+   */
+  readonly preStopDelay?: Duration;
+  /**
+   * The pod's `terminationGracePeriodSeconds`. The kubelet kills the container when it runs
+   * out, preStop hook or not, so it must cover `preStopDelay` plus
+   * {@link PRE_STOP_WRITE_MARGIN}. Whole seconds.
+   * @default Duration.seconds(30)
+   */
+  readonly terminationGracePeriod?: Duration;
+  /**
+   * More lines for the flag file, after its header and the seed's two lines. Written
+   * literally; never parsed by the collector.
+   * @default - none
+   */
+  readonly flagLines?: readonly string[];
+  /**
+   * Add the seed's postStart hook, which writes a page into htdocs.
+   * @default true
+   */
+  readonly postStart?: boolean;
+  /**
+   * The page the postStart hook writes after its `the date is: <date>` line: a string is
+   * written exactly, lines are each followed by a newline.
+   * @default DEFAULT_POST_START_CONTENT
+   */
+  readonly postStartContent?: string | readonly string[];
+  /**
+   * The shell that runs both hooks.
+   * @default '/bin/sh'
+   */
+  readonly shell?: string;
+  /**
+   * The httpd image. Any image built on the official `httpd` one works; the hook needs
+   * `/bin/sh`, `date`, `mkdir`, `mv` (and `sleep` for a delay).
+   * @default 'httpd:2.4.65'
+   */
+  readonly image?: string;
+  /**
+   * Image pull policy.
+   * @default - `IfNotPresent` for a pinned tag or digest, `Always` for `latest` or no tag
+   */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+  /**
+   * The Pod's `metadata.name` (the seed uses `pod-httpd`).
+   * @default - a unique name generated from the construct path
+   */
+  readonly podName?: string;
+  /**
+   * The container's name (the seed uses `cntr-httpd`); also written as `container=`.
+   * @default 'httpd'
+   */
+  readonly containerName?: string;
+  /**
+   * Labels of the Pod and the Service (the seed uses `component: httpd`).
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string };
+  /**
+   * The Service's `metadata.name` (the seed uses `svc-nodeport-httpd`).
+   * @default - a unique name generated from the construct path
+   */
+  readonly serviceName?: string;
+  /**
+   * The Service's type.
+   * @default kplus.ServiceType.NODE_PORT
+   */
+  readonly serviceType?: kplus.ServiceType;
+  /**
+   * The Service's port (httpd itself always listens on 80).
+   * @default 80
+   */
+  readonly servicePort?: number;
+  /**
+   * A fixed node port, for `NODE_PORT` and `LOAD_BALANCER` services.
+   * @default - Kubernetes picks a free port from 30000-32767
+   */
+  readonly nodePort?: number;
+  /**
+   * Compute resources of the httpd container.
+   * @default - requests 50m CPU / 64Mi memory, limits 500m CPU / 256Mi memory
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Security context of the pod and container. The hook writes into a `hostPath`
+   * directory that `DirectoryOrCreate` makes root-owned 0755, so the default runs httpd as
+   * root; a non-root preset needs a directory its user can write (see the README).
+   * @default auditedHttpdSecurity(): root, all capabilities dropped but NET_BIND_SERVICE,
+   *   SETUID, SETGID and KILL (httpd's), read-only root filesystem, no privilege
+   *   escalation, seccomp RuntimeDefault
+   */
+  readonly securityPreset?: SecurityPreset;
+}
+
+/**
+ * The httpd security preset for a pod that writes to a `DirectoryOrCreate` hostPath: root
+ * (the directory's owner, so no DAC_OVERRIDE is needed) with only the capabilities httpd
+ * uses when started as root: bind port 80, switch its workers to `daemon`, signal them.
+ */
+export function auditedHttpdSecurity(): SecurityPreset {
+  return SecurityPreset.baselineRoot({ addCapabilities: ['NET_BIND_SERVICE', 'SETUID', 'SETGID', 'KILL'] });
+}
+
+/**
+ * The seed's preStop scenario: an `httpd` Pod whose preStop hook drops a flag file into a
+ * node directory (a `hostPath` volume), with the seed's postStart page and a NodePort
+ * Service. A {@link PreStopAuditCollector} given the same {@link AuditLog} processes the
+ * files on every node.
+ *
+ * A flag file records that the container was stopped, not why: preStop also runs when a
+ * liveness probe restarts the container, and may run more than once. Each run writes its
+ * own file (pod UID, time and PID in the name).
+ *
+ * The `hostPath` volume puts the pod at Pod Security level "privileged": its namespace
+ * needs `pod-security.kubernetes.io/enforce: privileged`.
+ */
+export class PreStopAuditedPod extends Construct {
+  /** The Pod running httpd. */
+  public readonly pod: kplus.Pod;
+  /** The Service exposing the Pod's port 80. */
+  public readonly service: kplus.Service;
+  /** The httpd container, with the preStop hook. */
+  public readonly container: kplus.Container;
+  /** The flag-file format and directory, shared with the collector. */
+  public readonly auditLog: AuditLog;
+  /** The preStop hook that writes the flag file. */
+  public readonly preStopHook: PreStopFlagHook;
+  /** The postStart hook that writes the page, unless `postStart` is false. */
+  public readonly postStartHook?: WriteFileHook;
+
+  public constructor(scope: Construct, id: string, props: PreStopAuditedPodProps = {}) {
+    super(scope, id);
+    const ctx = PropContext.of(this);
+    this.auditLog = props.auditLog ?? new AuditLog();
+    const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
+    const labels = checkLabels(ctx, 'labels', props.labels ?? {});
+    const containerName = props.containerName ?? 'httpd';
+    this.preStopHook = this.auditLog.preStopHook(
+      { containerName, preStopDelay: props.preStopDelay, flagLines: props.flagLines, shell: props.shell },
+      ctx,
+    );
+    const graceSeconds = checkWholeSeconds(ctx, 'terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 1, 2147483647);
+    const neededSeconds = this.preStopHook.delaySeconds + PRE_STOP_WRITE_MARGIN.toSeconds();
+    if (graceSeconds < neededSeconds) {
+      throw ctx.error(
+        'terminationGracePeriod',
+        graceSeconds,
+        `seconds cannot cover the preStop hook: it sleeps preStopDelay ${this.preStopHook.delaySeconds}s, then needs ${PRE_STOP_WRITE_MARGIN.toSeconds()}s to write the flag file and stop the container; set terminationGracePeriod to at least ${neededSeconds}s or shorten preStopDelay`,
+      );
+    }
+    if (props.postStart ?? true) {
+      this.postStartHook = new WriteFileHook(
+        { path: `${HTTPD.htdocsPath}/index.html`, content: props.postStartContent ?? DEFAULT_POST_START_CONTENT, prependDate: true, shell: props.shell },
+        ctx,
+      );
+    }
+
+    this.pod = new kplus.Pod(this, 'Pod', {
+      metadata: { name: podName, labels },
+      terminationGracePeriod: Duration.seconds(graceSeconds),
+    });
+    this.container = addHttpdContainer(this, this.pod, ctx, {
+      image: props.image,
+      name: containerName,
+      resources: props.resources,
+      imagePullPolicy: props.imagePullPolicy,
+      securityPreset: props.securityPreset ?? auditedHttpdSecurity(),
+      lifecycle: { postStart: this.postStartHook?.handler, preStop: this.preStopHook.handler },
+      envVariables: { ...this.preStopHook.envVariables },
+      volumeMounts: [{ path: this.auditLog.mountPath, volume: this.auditLog.volume(this, 'AuditLogVolume') }],
+    }).container;
+    this.service = addHttpdService(this, 'Service', this.pod, ctx, {
+      name: props.serviceName,
+      labels,
+      type: props.serviceType,
+      port: props.servicePort,
+      nodePort: props.nodePort,
+    });
+  }
+}

@@ -1,0 +1,168 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Testing } from 'cdk8s';
+import { AuditLog, PreStopAuditCollector, PreStopAuditCollectorProps, PreStopAuditedPod, PreStopAuditedPodProps } from '../../lib';
+import { Manifest, only, synthValid } from './manifests';
+import { RunResult, runWithShell, tempDir } from './run';
+
+/** The downward API variables of a pod, as the kubelet would set them for the hook. */
+export interface PodIdentity {
+  readonly POD_NAME: string;
+  readonly POD_NAMESPACE: string;
+  readonly POD_UID: string;
+  readonly NODE_NAME: string;
+}
+
+/** A pod identity with real-looking values; `n` makes name and UID unique. */
+export function podIdentity(n: number, name = `pod-${String(n).padStart(3, '0')}`): PodIdentity {
+  return {
+    POD_NAME: name,
+    POD_NAMESPACE: 'default',
+    POD_UID: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    NODE_NAME: 'node-1',
+  };
+}
+
+/**
+ * A fresh audit directory and an AuditLog whose mount path is it (the hostPath as a
+ * container sees it; the kubelet creates it before the container starts).
+ */
+export function auditDir(): { dir: string; auditLog: AuditLog } {
+  const dir = join(tempDir(), 'audit');
+  mkdirSync(dir);
+  return { dir, auditLog: new AuditLog({ mountPath: dir }) };
+}
+
+/** The synthesized preStop exec command of an audited pod. */
+export function preStopCommand(props: PreStopAuditedPodProps): string[] {
+  const chart = Testing.chart();
+  new PreStopAuditedPod(chart, 'audited', props);
+  return only(synthValid(chart), 'Pod').spec.containers[0].lifecycle.preStop.exec.command;
+}
+
+/** The synthesized command of a collector's container. */
+export function collectorCommand(props: PreStopAuditCollectorProps): string[] {
+  const chart = Testing.chart();
+  new PreStopAuditCollector(chart, 'collector', props);
+  const daemonSet: Manifest = only(synthValid(chart), 'DaemonSet');
+  return daemonSet.spec.template.spec.containers[0].command;
+}
+
+/** Runs a preStop command to completion with the pod's downward API variables. */
+export function runHook(command: readonly string[], shell: string, pod: PodIdentity): RunResult {
+  return runWithShell(command, shell, { env: { ...pod } });
+}
+
+/**
+ * Runs a preStop command once per pod, all at the same time (one shell starts them all,
+ * each as `<shell> -c <script>` the way the kubelet does), and waits for every run to finish.
+ */
+export function runHooksAtOnce(command: readonly string[], pods: readonly PodIdentity[], shell = 'sh'): RunResult {
+  const launcher = [
+    'sh',
+    '-c',
+    `hook=$1; shift
+while [ "$#" -gt 0 ]; do
+  { POD_NAME=$1 POD_NAMESPACE=$2 POD_UID=$3 NODE_NAME=$4 ${shell} -c "$hook" || echo "hook failed for $1" >&2; } &
+  shift 4
+done
+wait`,
+    'launcher',
+    command[2],
+    ...pods.flatMap((p) => [p.POD_NAME, p.POD_NAMESPACE, p.POD_UID, p.NODE_NAME]),
+  ];
+  return runWithShell(launcher, 'sh');
+}
+
+/** Runs `passes` passes of the collector loop to completion. */
+export function runCollector(command: readonly string[], shell: string, env: Record<string, string> = {}, passes = 1): RunResult {
+  return runWithShell(command, shell, { env: { ...env, COLLECTOR_PASSES: String(passes) } });
+}
+
+// ASCII unit and record separators: no hostile string holds them.
+const UNIT = '\x1f';
+const RECORD = '\x1e';
+
+/**
+ * A cleanup command that appends one record per call to the file `record`: the attempt,
+ * every field the collector passes, then its own arguments (`args`, passed literally).
+ */
+export function recordingCleanup(record: string, ...args: string[]): string[] {
+  return [
+    'sh',
+    '-c',
+    'printf "%s\\037" "$CLEANUP_ATTEMPT" "$STOPPED_AT" "$POD_NAME" "$POD_NAMESPACE" "$POD_UID" "$NODE_NAME" "$CONTAINER_NAME" "$FLAG_FILE" "$@" >> "$0"; printf "\\036" >> "$0"',
+    record,
+    ...args,
+  ];
+}
+
+/** One call recorded by {@link recordingCleanup}. */
+export interface CleanupCall {
+  readonly attempt: string;
+  readonly stoppedAt: string;
+  readonly pod: string;
+  readonly namespace: string;
+  readonly uid: string;
+  readonly node: string;
+  readonly container: string;
+  readonly flagFile: string;
+  readonly args: string[];
+}
+
+/** The calls {@link recordingCleanup} recorded, in order. */
+export function recordedCalls(record: string): CleanupCall[] {
+  if (!existsSync(record)) return [];
+  return readFileSync(record, 'utf8')
+    .split(RECORD)
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [attempt, stoppedAt, pod, namespace, uid, node, container, flagFile, ...args] = line.split(UNIT).slice(0, -1);
+      return { attempt, stoppedAt, pod, namespace, uid, node, container, flagFile, args };
+    });
+}
+
+/** The entries of a directory, sorted; [] if it does not exist. */
+export function list(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/** A process started in the background, in its own process group. */
+export interface Background {
+  readonly child: ChildProcess;
+  /** What it printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves with the exit code (or the signal) when it exits. */
+  readonly exited: Promise<number | NodeJS.Signals | null>;
+}
+
+/** Starts an exec-form command (`[shell, '-c', script]`) with `shell` in the background. */
+export function startInBackground(command: readonly string[], shell: string, env: Record<string, string> = {}): Background {
+  const [, flag, ...rest] = command;
+  const [program, ...programArgs] = shell.split(' ');
+  const child = spawn(program, [...programArgs, flag, ...rest], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  return { child, output: () => output, exited };
+}
+
+/** Kills a background process's whole process group. */
+export function killGroup(background: Background, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (background.child.pid !== undefined) process.kill(-background.child.pid, signal);
+}
+
+/** Waits until `condition` holds, checking every 10 ms; fails after `limitMs`. */
+export async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
