@@ -273,11 +273,18 @@ file=$name_pod.$name_uid.$stamp.$$${FLAG_FILE_EXTENSION}`,
    *
    * @param ctx where errors are reported; constructs pass theirs
    */
-  public collectorScript(options: AuditCollectorScriptOptions, ctx: PropContext = PropContext.named('AuditLog.collectorScript')): AuditCollectorScript {
+  public collectorScript(
+    options: AuditCollectorScriptOptions,
+    ctx: PropContext = PropContext.named('AuditLog.collectorScript'),
+  ): AuditCollectorScript {
     const cleanup = options.cleanupCommand;
     if (cleanup.length === 0 || cleanup[0] === '') {
       // Shown as a JSON array, unquoted.
-      throw ctx.error('cleanupCommand', { toString: () => JSON.stringify(cleanup) }, 'is not a command: it needs a program as its first word');
+      throw ctx.error(
+        'cleanupCommand',
+        { toString: () => JSON.stringify(cleanup) },
+        'is not a command: it needs a program as its first word',
+      );
     }
     cleanup.forEach((word, i) => checkText(ctx, `cleanupCommand[${i}]`, word));
     const pollSeconds = checkWholeSeconds(ctx, 'pollInterval', options.pollInterval ?? Duration.seconds(5), 1, 3600);

@@ -2,7 +2,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { SecurityPreset } from './security-preset';
-import { checkAbsolutePath, checkDnsLabel, checkImage, checkNodePort, checkPort, checkText, isPinnedImage, PropContext } from './validation';
+import { checkAbsolutePath, checkDnsLabel, checkImage, checkText, isPinnedImage, PropContext } from './validation';
 
 /** Facts about the official `httpd` image that the constructs build on. */
 export const HTTPD = {
@@ -167,40 +167,4 @@ export function addHttpdContainer(
   securityPreset.applyToContainer(workload, container);
   securityPreset.applyToPod(workload);
   return { container, htdocsVolume, htdocsPath, securityPreset };
-}
-
-/** Options for {@link addHttpdService}; errors name them as the props `serviceName`, `serviceType`, `servicePort`, `nodePort`. */
-export interface HttpdServiceOptions {
-  /** @default - a unique name generated from the construct path */
-  readonly name?: string;
-  /** Labels of the Service, already checked by the caller. @default - none */
-  readonly labels?: { readonly [key: string]: string };
-  /** @default kplus.ServiceType.NODE_PORT */
-  readonly type?: kplus.ServiceType;
-  /** The Service's port; the target is always httpd's port 80. @default HTTPD.port */
-  readonly port?: number;
-  /** A fixed node port, for `NODE_PORT` and `LOAD_BALANCER` services. @default - Kubernetes picks one */
-  readonly nodePort?: number;
-}
-
-/**
- * Adds a Service (NodePort by default) that sends its port to httpd's port 80 on `pod`,
- * selecting the pod by its unique cdk8s address label. Options are checked against `ctx`.
- */
-export function addHttpdService(scope: Construct, id: string, pod: kplus.Pod, ctx: PropContext, options: HttpdServiceOptions = {}): kplus.Service {
-  const name = options.name === undefined ? undefined : checkDnsLabel(ctx, 'serviceName', options.name);
-  const port = checkPort(ctx, 'servicePort', options.port ?? HTTPD.port);
-  const type = options.type ?? kplus.ServiceType.NODE_PORT;
-  if (options.nodePort !== undefined) {
-    checkNodePort(ctx, 'nodePort', options.nodePort);
-    if (type !== kplus.ServiceType.NODE_PORT && type !== kplus.ServiceType.LOAD_BALANCER) {
-      throw ctx.error('nodePort', options.nodePort, `cannot be set on a Service of type ${type}: only NodePort and LoadBalancer have node ports`);
-    }
-  }
-  return new kplus.Service(scope, id, {
-    metadata: { name, labels: { ...options.labels } },
-    type,
-    selector: pod,
-    ports: [{ port, targetPort: HTTPD.port, nodePort: options.nodePort, name: 'http' }],
-  });
 }

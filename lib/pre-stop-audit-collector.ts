@@ -141,7 +141,8 @@ export class PreStopAuditCollector extends Construct {
     const securityPreset = props.securityPreset ?? SecurityPreset.baselineRoot();
 
     this.daemonSet = new kplus.DaemonSet(this, 'DaemonSet', {
-      metadata: { name, labels },
+      // An explicit `name: undefined` would erase the generated name.
+      metadata: { ...(name === undefined ? {} : { name }), labels },
       podMetadata: { labels },
       serviceAccount: props.serviceAccount,
       automountServiceAccountToken: props.serviceAccount !== undefined,

@@ -2,7 +2,9 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AuditLog, PreStopFlagHook } from './audit-log';
-import { addHttpdContainer, addHttpdService, HTTPD } from './httpd-container';
+import { addHttpdContainer, HTTPD } from './httpd-container';
+import { addHttpService, HttpServiceOptions } from './http-service';
+import { addStandardSynthChecks, addSynthCheck, gracePeriodProblems } from './synth-validations';
 import { DEFAULT_POST_START_CONTENT } from './httpd-with-post-start';
 import { SecurityPreset } from './security-preset';
 import { checkDnsSubdomain, checkLabels, checkWholeSeconds, PropContext } from './validation';
@@ -15,7 +17,7 @@ import { WriteFileHook } from './write-file-hook';
 export const PRE_STOP_WRITE_MARGIN = Duration.seconds(5);
 
 /** Properties of {@link PreStopAuditedPod}. */
-export interface PreStopAuditedPodProps {
+export interface PreStopAuditedPodProps extends HttpServiceOptions {
   /**
    * Where the preStop hook writes its flag file, and in what format. Give the collector
    * the same object.
@@ -84,26 +86,6 @@ export interface PreStopAuditedPodProps {
    */
   readonly labels?: { readonly [key: string]: string };
   /**
-   * The Service's `metadata.name` (the seed uses `svc-nodeport-httpd`).
-   * @default - a unique name generated from the construct path
-   */
-  readonly serviceName?: string;
-  /**
-   * The Service's type.
-   * @default kplus.ServiceType.NODE_PORT
-   */
-  readonly serviceType?: kplus.ServiceType;
-  /**
-   * The Service's port (httpd itself always listens on 80).
-   * @default 80
-   */
-  readonly servicePort?: number;
-  /**
-   * A fixed node port, for `NODE_PORT` and `LOAD_BALANCER` services.
-   * @default - Kubernetes picks a free port from 30000-32767
-   */
-  readonly nodePort?: number;
-  /**
    * Compute resources of the httpd container.
    * @default - requests 50m CPU / 64Mi memory, limits 500m CPU / 256Mi memory
    */
@@ -166,7 +148,13 @@ export class PreStopAuditedPod extends Construct {
       { containerName, preStopDelay: props.preStopDelay, flagLines: props.flagLines, shell: props.shell },
       ctx,
     );
-    const graceSeconds = checkWholeSeconds(ctx, 'terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 1, 2147483647);
+    const graceSeconds = checkWholeSeconds(
+      ctx,
+      'terminationGracePeriod',
+      props.terminationGracePeriod ?? Duration.seconds(30),
+      1,
+      2147483647,
+    );
     const neededSeconds = this.preStopHook.delaySeconds + PRE_STOP_WRITE_MARGIN.toSeconds();
     if (graceSeconds < neededSeconds) {
       throw ctx.error(
@@ -177,13 +165,19 @@ export class PreStopAuditedPod extends Construct {
     }
     if (props.postStart ?? true) {
       this.postStartHook = new WriteFileHook(
-        { path: `${HTTPD.htdocsPath}/index.html`, content: props.postStartContent ?? DEFAULT_POST_START_CONTENT, prependDate: true, shell: props.shell },
+        {
+          path: `${HTTPD.htdocsPath}/index.html`,
+          content: props.postStartContent ?? DEFAULT_POST_START_CONTENT,
+          prependDate: true,
+          shell: props.shell,
+        },
         ctx,
       );
     }
 
     this.pod = new kplus.Pod(this, 'Pod', {
-      metadata: { name: podName, labels },
+      // An explicit `name: undefined` would erase the generated name.
+      metadata: { ...(podName === undefined ? {} : { name: podName }), labels },
       terminationGracePeriod: Duration.seconds(graceSeconds),
     });
     this.container = addHttpdContainer(this, this.pod, ctx, {
@@ -196,12 +190,15 @@ export class PreStopAuditedPod extends Construct {
       envVariables: { ...this.preStopHook.envVariables },
       volumeMounts: [{ path: this.auditLog.mountPath, volume: this.auditLog.volume(this, 'AuditLogVolume') }],
     }).container;
-    this.service = addHttpdService(this, 'Service', this.pod, ctx, {
-      name: props.serviceName,
-      labels,
-      type: props.serviceType,
-      port: props.servicePort,
-      nodePort: props.nodePort,
-    });
+    this.service = addHttpService(this, ctx, this.pod, HTTPD.port, props, labels);
+    // Patches and escape hatches can still change the grace period, mounts and labels:
+    // check the final manifest too when the app is synthesized.
+    addStandardSynthChecks(this);
+    addSynthCheck(this, () =>
+      gracePeriodProblems(this.pod, {
+        seconds: neededSeconds,
+        reason: `the preStop hook (preStopDelay ${this.preStopHook.delaySeconds}s, then the flag file)`,
+      }),
+    );
   }
 }

@@ -3,7 +3,16 @@ import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFile
 import { join } from 'node:path';
 import { Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { AuditLog, COLLECTOR_IMAGE, PodSecurityLevel, PreStopAuditCollector, PreStopAuditCollectorProps, PreStopAuditedPod, PreStopAuditedPodProps, SecurityPreset } from '../lib';
+import {
+  AuditLog,
+  COLLECTOR_IMAGE,
+  PodSecurityLevel,
+  PreStopAuditCollector,
+  PreStopAuditCollectorProps,
+  PreStopAuditedPod,
+  PreStopAuditedPodProps,
+  SecurityPreset,
+} from '../lib';
 import { buildExamples } from '../examples/main';
 import {
   auditDir,
@@ -45,7 +54,15 @@ function setUp(props: Partial<PreStopAuditCollectorProps> = {}) {
   const { dir, auditLog } = auditDir();
   const record = join(dir, '..', 'record');
   const command = collectorCommand({ auditLog, cleanupCommand: recordingCleanup(record), ...props });
-  return { dir, auditLog, record, command, processed: join(dir, 'processed'), processing: join(dir, 'processing'), failed: join(dir, 'failed') };
+  return {
+    dir,
+    auditLog,
+    record,
+    command,
+    processed: join(dir, 'processed'),
+    processing: join(dir, 'processing'),
+    failed: join(dir, 'failed'),
+  };
 }
 
 function flagFiles(names: string[]): string[] {
@@ -176,7 +193,14 @@ describe.each(SHELLS)('the loop, run by %s', (shell) => {
     expect(calls.map((c) => c.pod).sort()).toEqual(['pod-001', 'pod-003', 'web-0.v2']);
     for (const call of calls) {
       const pod = pods.find((p) => p.POD_NAME === call.pod)!;
-      expect(call).toMatchObject({ attempt: '1', namespace: 'default', uid: pod.POD_UID, node: 'node-1', container: 'cntr-httpd', args: [] });
+      expect(call).toMatchObject({
+        attempt: '1',
+        namespace: 'default',
+        uid: pod.POD_UID,
+        node: 'node-1',
+        container: 'cntr-httpd',
+        args: [],
+      });
       expect(call.stoppedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       expect(call.flagFile.startsWith(`${processing}/`)).toBe(true);
     }
@@ -239,7 +263,11 @@ const HEAVY = 30_000;
 describe('the loop across restarts and under load (sh)', () => {
   test('a failing cleanup is retried on later passes and ends in failed/ after maxAttempts', () => {
     const { dir, auditLog, record, processing, failed } = setUp();
-    const command = collectorCommand({ auditLog, maxAttempts: 3, cleanupCommand: ['sh', '-c', 'printf "%s\\n" "$CLEANUP_ATTEMPT" >> "$0"; exit 3', record] });
+    const command = collectorCommand({
+      auditLog,
+      maxAttempts: 3,
+      cleanupCommand: ['sh', '-c', 'printf "%s\\n" "$CLEANUP_ATTEMPT" >> "$0"; exit 3', record],
+    });
     writeFlags(auditLog, [podIdentity(1)]);
     const [name] = flagFiles(list(dir));
     const first = runCollector(command, 'sh');
@@ -279,81 +307,105 @@ describe('the loop across restarts and under load (sh)', () => {
     expect(list(processing)).toEqual([]);
   });
 
-  test('killed with SIGKILL during a cleanup, a restarted collector repeats only that cleanup and loses nothing', async () => {
-    const { dir, auditLog, record, processed, processing } = setUp();
-    const blocking = [
-      'sh',
-      '-c',
-      'printf "%s %s\\n" "$POD_NAME" "$CLEANUP_ATTEMPT" >> "$0"; if [ "$POD_NAME" = pod-002 ] && [ ! -e "$0.unblock" ]; then printf "%s" "$$" > "$0.blocked"; exec sleep 30; fi',
-      record,
-    ];
-    const command = collectorCommand({ auditLog, cleanupCommand: blocking });
-    writeFlags(auditLog, [podIdentity(1), podIdentity(2), podIdentity(3)]);
-    const names = flagFiles(list(dir));
+  test(
+    'killed with SIGKILL during a cleanup, a restarted collector repeats only that cleanup and loses nothing',
+    async () => {
+      const { dir, auditLog, record, processed, processing } = setUp();
+      const blocking = [
+        'sh',
+        '-c',
+        'printf "%s %s\\n" "$POD_NAME" "$CLEANUP_ATTEMPT" >> "$0"; if [ "$POD_NAME" = pod-002 ] && [ ! -e "$0.unblock" ]; then printf "%s" "$$" > "$0.blocked"; exec sleep 30; fi',
+        record,
+      ];
+      const command = collectorCommand({ auditLog, cleanupCommand: blocking });
+      writeFlags(auditLog, [podIdentity(1), podIdentity(2), podIdentity(3)]);
+      const names = flagFiles(list(dir));
 
-    const first = startInBackground(command, 'sh');
-    await until(() => existsSync(`${record}.blocked`), 'the cleanup of pod-002 to start');
-    killGroup(first);
-    await first.exited;
-    process.kill(Number(readFileSync(`${record}.blocked`, 'utf8')), 'SIGKILL');
-    expect(list(processed)).toEqual([names[0]]);
-    // pod-001's mark goes at the end of a pass, which the kill cut short.
-    expect(list(processing)).toEqual([`${names[0]}.attempt.1`, names[1], `${names[1]}.attempt.1`, names[2]]);
+      const first = startInBackground(command, 'sh');
+      await until(() => existsSync(`${record}.blocked`), 'the cleanup of pod-002 to start');
+      killGroup(first);
+      await first.exited;
+      process.kill(Number(readFileSync(`${record}.blocked`, 'utf8')), 'SIGKILL');
+      expect(list(processed)).toEqual([names[0]]);
+      // pod-001's mark goes at the end of a pass, which the kill cut short.
+      expect(list(processing)).toEqual([`${names[0]}.attempt.1`, names[1], `${names[1]}.attempt.1`, names[2]]);
 
-    writeFileSync(`${record}.unblock`, '');
-    expect(runCollector(command, 'sh').status).toBe(0);
-    expect(readFileSync(record, 'utf8')).toBe('pod-001 1\npod-002 1\npod-002 2\npod-003 1\n');
-    expect(list(processed)).toEqual(names);
-    expect(list(processing)).toEqual([]);
-  }, HEAVY);
+      writeFileSync(`${record}.unblock`, '');
+      expect(runCollector(command, 'sh').status).toBe(0);
+      expect(readFileSync(record, 'utf8')).toBe('pod-001 1\npod-002 1\npod-002 2\npod-003 1\n');
+      expect(list(processed)).toEqual(names);
+      expect(list(processing)).toEqual([]);
+    },
+    HEAVY,
+  );
 
-  test('a second collector on the node waits for the lock, then takes over', async () => {
-    const { dir, auditLog, record, command, processed } = setUp();
-    writeFlags(auditLog, [podIdentity(1)]);
-    const ready = join(dir, '..', 'ready');
-    const holder = spawn('flock', [join(dir, '.collector.lock'), 'sh', '-c', ': > "$0"; exec sleep 30', ready], { detached: true, stdio: 'ignore' });
-    const holderExited = new Promise((resolve) => holder.on('exit', resolve));
-    await until(() => existsSync(ready), 'the other collector to hold the lock');
-    const second = startInBackground(command, 'sh', { COLLECTOR_PASSES: '1' });
-    await until(() => second.output().includes('another collector holds the lock; waiting'), 'the collector to wait');
-    expect(recordedCalls(record)).toEqual([]);
-    process.kill(-holder.pid!, 'SIGKILL');
-    await holderExited;
-    expect(await second.exited).toBe(0);
-    expect(recordedCalls(record)).toHaveLength(1);
-    expect(list(processed)).toHaveLength(1);
-  }, HEAVY);
+  test(
+    'a second collector on the node waits for the lock, then takes over',
+    async () => {
+      const { dir, auditLog, record, command, processed } = setUp();
+      writeFlags(auditLog, [podIdentity(1)]);
+      const ready = join(dir, '..', 'ready');
+      const holder = spawn('flock', [join(dir, '.collector.lock'), 'sh', '-c', ': > "$0"; exec sleep 30', ready], {
+        detached: true,
+        stdio: 'ignore',
+      });
+      const holderExited = new Promise((resolve) => holder.on('exit', resolve));
+      await until(() => existsSync(ready), 'the other collector to hold the lock');
+      const second = startInBackground(command, 'sh', { COLLECTOR_PASSES: '1' });
+      await until(() => second.output().includes('another collector holds the lock; waiting'), 'the collector to wait');
+      expect(recordedCalls(record)).toEqual([]);
+      process.kill(-holder.pid!, 'SIGKILL');
+      await holderExited;
+      expect(await second.exited).toBe(0);
+      expect(recordedCalls(record)).toHaveLength(1);
+      expect(list(processed)).toHaveLength(1);
+    },
+    HEAVY,
+  );
 
-  test('100 flag files written at once while the collector runs are each handled exactly once', async () => {
-    const { dir, auditLog, record, command, processed, failed } = setUp({ pollInterval: Duration.seconds(1) });
-    const running = startInBackground(command, 'sh');
-    await until(() => running.output().includes('watching'), 'the collector to start');
-    const pods = Array.from({ length: 100 }, (_, i) => podIdentity(i));
-    writeFlags(auditLog, pods);
-    running.child.kill('SIGTERM');
-    expect(await running.exited).toBe(0);
-    expect(running.output()).toMatch(/stopping\n$/);
-    // Whatever the running collector had not reached yet, a fresh pass takes.
-    expect(runCollector(command, 'sh').status).toBe(0);
+  test(
+    '100 flag files written at once while the collector runs are each handled exactly once',
+    async () => {
+      const { dir, auditLog, record, command, processed, failed } = setUp({ pollInterval: Duration.seconds(1) });
+      const running = startInBackground(command, 'sh');
+      await until(() => running.output().includes('watching'), 'the collector to start');
+      const pods = Array.from({ length: 100 }, (_, i) => podIdentity(i));
+      writeFlags(auditLog, pods);
+      running.child.kill('SIGTERM');
+      expect(await running.exited).toBe(0);
+      expect(running.output()).toMatch(/stopping\n$/);
+      // Whatever the running collector had not reached yet, a fresh pass takes.
+      expect(runCollector(command, 'sh').status).toBe(0);
 
-    const calls = recordedCalls(record);
-    expect(calls.map((c) => c.pod).sort()).toEqual(pods.map((p) => p.POD_NAME));
-    expect(new Set(calls.map((c) => c.uid)).size).toBe(100);
-    expect(calls.every((c) => c.attempt === '1')).toBe(true);
-    expect(list(processed)).toHaveLength(100);
-    expect(list(failed)).toEqual([]);
-    expect(list(dir)).toEqual(['.collector.lock', 'failed', 'processed', 'processing']);
-  }, HEAVY);
+      const calls = recordedCalls(record);
+      expect(calls.map((c) => c.pod).sort()).toEqual(pods.map((p) => p.POD_NAME));
+      expect(new Set(calls.map((c) => c.uid)).size).toBe(100);
+      expect(calls.every((c) => c.attempt === '1')).toBe(true);
+      expect(list(processed)).toHaveLength(100);
+      expect(list(failed)).toEqual([]);
+      expect(list(dir)).toEqual(['.collector.lock', 'failed', 'processed', 'processing']);
+    },
+    HEAVY,
+  );
 
-  test('a cleanup that outlives cleanupTimeout is killed and counts as a failed attempt', () => {
-    const { auditLog, failed } = setUp();
-    const command = collectorCommand({ auditLog, maxAttempts: 1, cleanupTimeout: Duration.seconds(1), cleanupCommand: ['sh', '-c', 'exec sleep 30'] });
-    writeFlags(auditLog, [podIdentity(1)]);
-    const result = runCollector(command, 'sh');
-    expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/failed: pod-001\.\S+: cleanup failed with status 124 on attempt 1 of 1/);
-    expect(list(failed)).toHaveLength(1);
-  }, HEAVY);
+  test(
+    'a cleanup that outlives cleanupTimeout is killed and counts as a failed attempt',
+    () => {
+      const { auditLog, failed } = setUp();
+      const command = collectorCommand({
+        auditLog,
+        maxAttempts: 1,
+        cleanupTimeout: Duration.seconds(1),
+        cleanupCommand: ['sh', '-c', 'exec sleep 30'],
+      });
+      writeFlags(auditLog, [podIdentity(1)]);
+      const result = runCollector(command, 'sh');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/failed: pod-001\.\S+: cleanup failed with status 124 on attempt 1 of 1/);
+      expect(list(failed)).toHaveLength(1);
+    },
+    HEAVY,
+  );
 
   test('SIGTERM ends a pause at once and the loop exits with status 0', async () => {
     const { command } = setUp({ pollInterval: Duration.minutes(10) });
@@ -374,13 +426,21 @@ describe('the loop across restarts and under load (sh)', () => {
 
 describe('bad props throw where they were written', () => {
   const cases: [string, Partial<PreStopAuditCollectorProps>, RegExp | string][] = [
-    ['cleanupCommand empty', { cleanupCommand: [] }, `PreStopAuditCollector 'test/collector' (prop cleanupCommand): [] is not a command: it needs a program as its first word`],
+    [
+      'cleanupCommand empty',
+      { cleanupCommand: [] },
+      `PreStopAuditCollector 'test/collector' (prop cleanupCommand): [] is not a command: it needs a program as its first word`,
+    ],
     ['cleanupCommand program empty', { cleanupCommand: ['', 'x'] }, `(prop cleanupCommand): ["","x"] is not a command`],
     ['cleanupCommand NUL', { cleanupCommand: ['sh', 'a\0b'] }, /prop cleanupCommand\[1\]\): "a\\u0000b" holds a NUL byte/],
     ['pollInterval zero', { pollInterval: Duration.seconds(0) }, /prop pollInterval\): 0 is not a whole number of seconds from 1 to 3600/],
     ['pollInterval fraction', { pollInterval: Duration.millis(500) }, /prop pollInterval\): 0.5 is not a whole number of seconds/],
     ['maxAttempts', { maxAttempts: 0 }, /prop maxAttempts\): 0 is not an integer from 1 to 100/],
-    ['cleanupTimeout', { cleanupTimeout: Duration.days(2) }, /prop cleanupTimeout\): 172800 is not a whole number of seconds from 1 to 86400/],
+    [
+      'cleanupTimeout',
+      { cleanupTimeout: Duration.days(2) },
+      /prop cleanupTimeout\): 172800 is not a whole number of seconds from 1 to 86400/,
+    ],
     ['image', { image: 'BusyBox' }, /prop image\): "BusyBox" is not a container image reference/],
     ['name', { name: 'Collector' }, /prop name\): "Collector" is not a DNS-1123 subdomain/],
     ['containerName', { containerName: 'a.b' }, /prop containerName\): "a.b" is not a DNS-1123 label/],

@@ -29,7 +29,10 @@ function synth(props: PreStopAuditedPodProps = {}) {
 /** The header of a flag file as key/value pairs, and the lines after it. */
 function parseFlagFile(text: string) {
   const [header, body] = [text.slice(0, text.indexOf('\n\n')), text.slice(text.indexOf('\n\n') + 2)];
-  return { fields: Object.fromEntries(header.split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])), body };
+  return {
+    fields: Object.fromEntries(header.split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])),
+    body,
+  };
 }
 
 /** Runs the hook of an audited pod with `shell` for `pod`; returns the one file it wrote. */
@@ -52,7 +55,10 @@ describe('synthesized objects', () => {
 
   test("the seed's hostPath volume, DirectoryOrCreate, mounted read-write at /preStopScriptOutput", () => {
     const { pod, container } = synth();
-    expect(pod.spec.volumes).toContainEqual({ name: 'list-of-deleted-pods', hostPath: { path: '/tmp/ListOfDeletedPods', type: 'DirectoryOrCreate' } });
+    expect(pod.spec.volumes).toContainEqual({
+      name: 'list-of-deleted-pods',
+      hostPath: { path: '/tmp/ListOfDeletedPods', type: 'DirectoryOrCreate' },
+    });
     const mount = container.volumeMounts.find((m: Manifest) => m.name === 'list-of-deleted-pods');
     expect(mount).toEqual({ mountPath: '/preStopScriptOutput', name: 'list-of-deleted-pods' });
   });
@@ -62,7 +68,7 @@ describe('synthesized objects', () => {
     const { pod, container } = synth({ auditLog });
     expect(pod.spec.volumes).toContainEqual({ name: 'stops', hostPath: { path: '/var/lib/stops', type: 'DirectoryOrCreate' } });
     expect(container.volumeMounts).toContainEqual({ mountPath: '/stops', name: 'stops' });
-    expect(container.lifecycle.preStop.exec.command[2]).toContain("mv -f \"$tmp\" '/stops/'\"$file\"");
+    expect(container.lifecycle.preStop.exec.command[2]).toContain('mv -f "$tmp" \'/stops/\'"$file"');
   });
 
   test('the hook reads the pod name, namespace, UID and node from the downward API', () => {
@@ -94,7 +100,10 @@ describe('synthesized objects', () => {
   });
 
   test('a grace period of exactly preStopDelay plus the write margin is enough', () => {
-    const { pod } = synth({ preStopDelay: Duration.seconds(10), terminationGracePeriod: Duration.seconds(10 + PRE_STOP_WRITE_MARGIN.toSeconds()) });
+    const { pod } = synth({
+      preStopDelay: Duration.seconds(10),
+      terminationGracePeriod: Duration.seconds(10 + PRE_STOP_WRITE_MARGIN.toSeconds()),
+    });
     expect(pod.spec.terminationGracePeriodSeconds).toBe(15);
   });
 
@@ -158,7 +167,10 @@ describe('synthesized objects', () => {
     const [pod, service] = Testing.synth(new PreStopAuditedPodChart(Testing.app(), 'example'));
     expect(pod.metadata).toMatchObject({ name: 'pod-httpd', labels: { component: 'httpd' } });
     expect(pod.spec.containers[0].name).toBe('cntr-httpd');
-    expect(pod.spec.volumes).toContainEqual({ name: 'list-of-deleted-pods', hostPath: { path: '/tmp/ListOfDeletedPods', type: 'DirectoryOrCreate' } });
+    expect(pod.spec.volumes).toContainEqual({
+      name: 'list-of-deleted-pods',
+      hostPath: { path: '/tmp/ListOfDeletedPods', type: 'DirectoryOrCreate' },
+    });
     expect(pod.spec.containers[0].lifecycle.postStart.exec.command[2]).toContain("'this content was created by the postStart hook'");
     expect(service.metadata.name).toBe('svc-nodeport-httpd');
     expect(service.spec.type).toBe('NodePort');
@@ -181,7 +193,10 @@ describe.each(SHELLS)('the preStop hook, run by %s', (shell) => {
 
   test('each run writes its own file, even runs of the same pod in the same second (a repeated hook never overwrites one)', () => {
     const { dir, auditLog } = auditDir();
-    expect(runHooksAtOnce(preStopCommand({ auditLog }), [podIdentity(1), podIdentity(1), podIdentity(1)], shell)).toMatchObject({ status: 0, stderr: '' });
+    expect(runHooksAtOnce(preStopCommand({ auditLog }), [podIdentity(1), podIdentity(1), podIdentity(1)], shell)).toMatchObject({
+      status: 0,
+      stderr: '',
+    });
     expect(list(dir)).toHaveLength(3);
   });
 
@@ -236,25 +251,49 @@ describe.each(SHELLS)('the preStop hook, run by %s', (shell) => {
 describe('bad props throw where they were written', () => {
   const cases: [string, PreStopAuditedPodProps, RegExp | string][] = [
     ['podName', { podName: 'Bad_Name' }, `PreStopAuditedPod 'test/audited' (prop podName): "Bad_Name" is not a DNS-1123 subdomain`],
-    ['containerName', { containerName: 'Bad_Name' }, `PreStopAuditedPod 'test/audited' (prop containerName): "Bad_Name" is not a DNS-1123 label`],
+    [
+      'containerName',
+      { containerName: 'Bad_Name' },
+      `PreStopAuditedPod 'test/audited' (prop containerName): "Bad_Name" is not a DNS-1123 label`,
+    ],
     ['labels', { labels: { app: 'a b' } }, /prop labels\["app"\]\): "a b" is not a label value/],
     ['serviceName', { serviceName: 'svc.dotted' }, /prop serviceName\): "svc.dotted" is not a DNS-1123 label/],
     ['servicePort', { servicePort: 0 }, /prop servicePort\): 0 is not a port number/],
     ['nodePort', { nodePort: 8080 }, /prop nodePort\): 8080 is not a NodePort/],
-    ['nodePort on ClusterIP', { nodePort: 30080, serviceType: kplus.ServiceType.CLUSTER_IP }, /prop nodePort\): 30080 cannot be set on a Service of type ClusterIP/],
+    [
+      'nodePort on ClusterIP',
+      { nodePort: 30080, serviceType: kplus.ServiceType.CLUSTER_IP },
+      /prop nodePort\): 30080 cannot be set on a Service of type ClusterIP/,
+    ],
     ['image', { image: 'Httpd:2.4' }, /prop image\): "Httpd:2.4" is not a container image reference/],
     ['shell', { shell: 'sh' }, /prop shell\): "sh" is not an absolute path/],
     ['flagLines', { flagLines: ['ok', 'a\0b'] }, /prop flagLines\[1\]\): "a\\u0000b" holds a NUL byte/],
     ['postStartContent', { postStartContent: ['a\0b'] }, /prop content\[0\]\): "a\\u0000b" holds a NUL byte/],
-    ['preStopDelay fraction', { preStopDelay: Duration.millis(1500) }, /prop preStopDelay\): 1.5 is not a whole number of seconds from 0 to 3600/],
-    ['preStopDelay too long', { preStopDelay: Duration.hours(2) }, /prop preStopDelay\): 7200 is not a whole number of seconds from 0 to 3600/],
-    ['terminationGracePeriod fraction', { terminationGracePeriod: Duration.millis(100) }, /prop terminationGracePeriod\): 0.1 is not a whole number of seconds/],
+    [
+      'preStopDelay fraction',
+      { preStopDelay: Duration.millis(1500) },
+      /prop preStopDelay\): 1.5 is not a whole number of seconds from 0 to 3600/,
+    ],
+    [
+      'preStopDelay too long',
+      { preStopDelay: Duration.hours(2) },
+      /prop preStopDelay\): 7200 is not a whole number of seconds from 0 to 3600/,
+    ],
+    [
+      'terminationGracePeriod fraction',
+      { terminationGracePeriod: Duration.millis(100) },
+      /prop terminationGracePeriod\): 0.1 is not a whole number of seconds/,
+    ],
     [
       'terminationGracePeriod shorter than the hook',
       { preStopDelay: Duration.seconds(30), terminationGracePeriod: Duration.seconds(30) },
       `PreStopAuditedPod 'test/audited' (prop terminationGracePeriod): 30 seconds cannot cover the preStop hook: it sleeps preStopDelay 30s, then needs 5s to write the flag file and stop the container; set terminationGracePeriod to at least 35s or shorten preStopDelay`,
     ],
-    ['terminationGracePeriod below the write margin', { terminationGracePeriod: Duration.seconds(2) }, /\(prop terminationGracePeriod\): 2 seconds cannot cover the preStop hook: it sleeps preStopDelay 0s/],
+    [
+      'terminationGracePeriod below the write margin',
+      { terminationGracePeriod: Duration.seconds(2) },
+      /\(prop terminationGracePeriod\): 2 seconds cannot cover the preStop hook: it sleeps preStopDelay 0s/,
+    ],
   ];
   test.each(cases)('%s', (_, props, message) => {
     expect(() => new PreStopAuditedPod(newChart(), 'audited', props)).toThrow(message);

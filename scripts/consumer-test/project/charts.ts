@@ -1,7 +1,15 @@
 // A user's charts, using every public construct of cdk8s-pod-lifecycle.
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { GitClonedSiteInit, HttpdWithPostStart, SecurityPreset, WriteFileHook } from 'cdk8s-pod-lifecycle';
+import {
+  AuditLog,
+  GitClonedSiteInit,
+  HttpdWithPostStart,
+  PreStopAuditCollector,
+  PreStopAuditedPod,
+  SecurityPreset,
+  WriteFileHook,
+} from 'cdk8s-pod-lifecycle';
 
 /** Adds the charts to `app`; main.ts synthesizes them, check-testing.ts tests them. */
 export function buildApp(app: App): App {
@@ -28,6 +36,11 @@ export function buildApp(app: App): App {
     repository: 'https://github.com/mdn/beginner-html-site-styled.git',
     ref: 'main',
   });
+
+  const audit = new Chart(app, 'audit');
+  const auditLog = new AuditLog();
+  new PreStopAuditedPod(audit, 'pod', { auditLog, podName: 'pod-httpd-audited' });
+  new PreStopAuditCollector(audit, 'collector', { auditLog, cleanupCommand: ['/bin/sh', '-c', 'printf "%s\\n" "$POD_NAME"'] });
 
   // ---- more constructs: add each new public construct here, in a chart of its own, ----
   // ---- and list that chart in EXPECTED in check-dist.js.                            ----

@@ -9,6 +9,7 @@ const EXPECTED = {
   site: ['Pod', 'Service'],
   'building-blocks': ['Deployment'],
   'git-site': ['Deployment', 'Service'],
+  audit: ['Pod', 'Service', 'DaemonSet'],
 };
 
 const docs = {};
@@ -46,5 +47,10 @@ assert.deepEqual(app.securityContext.capabilities, { drop: ['ALL'] });
 const [gitSite] = docs['git-site'];
 const cloneScript = gitSite.spec.template.spec.initContainers[0].command.join(' ');
 assert.ok(cloneScript.includes("'https://github.com/mdn/beginner-html-site-styled.git'"), 'repository is quoted');
+
+const [auditedPod, , collector] = docs.audit;
+const hostPath = (spec) => spec.volumes.find((v) => v.hostPath).hostPath.path;
+assert.equal(hostPath(auditedPod.spec), hostPath(collector.spec.template.spec), 'pod and collector share one directory');
+assert.ok(auditedPod.spec.containers[0].lifecycle.preStop.exec.command[0].startsWith('/bin/'));
 
 console.log(`check-dist: ${Object.keys(EXPECTED).length} charts synthesized as expected`);
