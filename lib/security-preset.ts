@@ -169,11 +169,11 @@ export class SecurityPreset {
 
   /** Replaces the `securityContext` of one container (or init container) of `workload`. */
   public applyToContainer(workload: kplus.AbstractPod, container: kplus.Container): void {
-    setManifestField(workload, `${containerPointer(workload, container)}/securityContext`, this.containerSecurityContext);
+    setManifestField(workload, `${containerPointer(workload, container)}/securityContext`, this.contexts.container);
   }
 
   /** Replaces the pod-level `securityContext` of `workload`. */
   public applyToPod(workload: kplus.AbstractPod): void {
-    setManifestField(workload, `${podSpecPointer(workload)}/securityContext`, this.podSecurityContext);
+    setManifestField(workload, `${podSpecPointer(workload)}/securityContext`, this.contexts.pod);
   }
 }

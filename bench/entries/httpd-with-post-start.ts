@@ -1,0 +1,77 @@
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { HttpdWithPostStart } from '../../lib';
+import { BenchEntry } from '../entry';
+
+// Instance i: named Pod and Service, a label, a two-line page that differs per instance.
+const names = (i: number) => ({ podName: `web-${i}`, serviceName: `web-${i}`, labels: { component: 'httpd' } });
+const pageLines = (i: number) => [`Page ${i}`, 'This content was created by the postStart hook'];
+
+/**
+ * HttpdWithPostStart against what a user writes without it: a Pod and a Service from
+ * cdk8s-plus-27, the hook script typed out (`Page ${i}` needs no quoting beyond the
+ * literal quotes), and JSON patches for the security contexts cdk8s-plus-27 cannot express.
+ */
+export const httpdWithPostStart: BenchEntry = {
+  name: 'HttpdWithPostStart',
+
+  ours: (chart, i) => {
+    new HttpdWithPostStart(chart, `web-${i}`, { ...names(i), content: pageLines(i) });
+  },
+
+  handWritten: (chart, i) => {
+    const { podName, serviceName, labels } = names(i);
+    const [line1, line2] = pageLines(i);
+    const scope = new Construct(chart, `web-${i}`);
+    const pod = new kplus.Pod(scope, 'Pod', { metadata: { name: podName, labels } });
+    const script = `set -eu
+mkdir -p '/usr/local/apache2/htdocs'
+tmp='/usr/local/apache2/htdocs/.index.html.tmp.'$$
+{
+printf 'the date is: %s\\n' "$(date)"
+printf '%s\\n' '${line1}' '${line2}'
+} > "$tmp"
+mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
+`;
+    pod.addContainer({
+      name: 'httpd',
+      image: 'httpd:2.4.65',
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      ports: [{ number: 80, name: 'http' }],
+      resources: {
+        cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+      },
+      lifecycle: { postStart: kplus.Handler.fromCommand(['/bin/sh', '-c', script]) },
+      volumeMounts: [
+        { path: '/usr/local/apache2/htdocs', volume: kplus.Volume.fromEmptyDir(scope, 'HtdocsVolume', 'htdocs'), readOnly: false },
+        { path: '/usr/local/apache2/logs', volume: kplus.Volume.fromEmptyDir(scope, 'LogsVolume', 'httpd-logs') },
+      ],
+    });
+    ApiObject.of(pod).addJsonPatch(
+      JsonPatch.add('/spec/containers/0/securityContext', {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsGroup: 10001,
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      }),
+      JsonPatch.add('/spec/securityContext', {
+        fsGroup: 10001,
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+        sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }],
+      }),
+    );
+    new kplus.Service(scope, 'Service', {
+      metadata: { name: serviceName, labels },
+      type: kplus.ServiceType.NODE_PORT,
+      selector: pod,
+      ports: [{ port: 80, targetPort: 80, name: 'http' }],
+    });
+  },
+};

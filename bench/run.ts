@@ -1,0 +1,278 @@
+// `npm run bench`: synth speed and memory of this library's constructs against the same
+// objects written by hand with cdk8s-plus-27, the cold `cdk8s synth` of the examples
+// against the ts-node way, and the jest suite's wall time. See BENCHMARKS.md.
+//
+// Each measurement runs in a fresh child process (this same bundle, `--child`), so peak
+// RSS is per measurement and every run starts from the same GC and JIT state. Ours and
+// hand-written alternate run by run, so load from other processes hits both alike.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { App, Chart } from 'cdk8s';
+import { BENCH_ENTRIES } from './entries';
+import { BenchEntry } from './entry';
+import { synthInstances } from './equivalence';
+
+const ROOT = join(__dirname, '..');
+const VARIANTS = ['ours', 'handWritten'] as const;
+type Variant = (typeof VARIANTS)[number];
+const SECTIONS = ['constructs', 'synth', 'jest'] as const;
+
+/** What one child process measured. */
+interface Sample {
+  readonly constructMs: number;
+  readonly synthMs: number;
+  /** CPU time (user + system, all threads) of construct + synth: less sensitive to other load than wall time. */
+  readonly cpuMs: number;
+  readonly maxRssMiB: number;
+  /** sha256 of the YAML written, to check ours and hand-written wrote the same bytes. */
+  readonly yamlSha256: string;
+}
+
+interface ChildTask {
+  readonly entry: string;
+  readonly variant: Variant;
+  readonly instances: number;
+  readonly outdir: string;
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      sizes: { type: 'string', default: '100,1000,10000' },
+      runs: { type: 'string', default: '5' },
+      'synth-runs': { type: 'string', default: '5' },
+      'jest-runs': { type: 'string', default: '3' },
+      only: { type: 'string', default: SECTIONS.join(',') },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  if (values.child !== undefined) return runChild(JSON.parse(values.child) as ChildTask);
+
+  const sections = values.only.split(',');
+  const unknown = sections.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length > 0) fail(`--only: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+  const started = performance.now();
+  printMachine();
+  if (sections.includes('constructs')) {
+    benchConstructs(
+      values.sizes.split(',').map((s) => positiveInt('--sizes', s)),
+      positiveInt('--runs', values.runs),
+      values['cpu-prof'],
+    );
+  }
+  if (sections.includes('synth')) benchColdSynth(positiveInt('--synth-runs', values['synth-runs']));
+  if (sections.includes('jest')) benchJest(positiveInt('--jest-runs', values['jest-runs']));
+  console.log(`\nbenchmark wall time: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Constructs: ours vs hand-written, per instance count.
+
+function runChild(task: ChildTask): void {
+  const entry = findEntry(task.entry);
+  const build = entry[task.variant];
+  // The modules are loaded already (this bundle requires them on start), for both variants alike.
+  const app = new App({ outdir: task.outdir });
+  const chart = new Chart(app, 'bench');
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < task.instances; i++) build(chart, i);
+  const t1 = performance.now();
+  app.synth(); // what `cdk8s synth` runs: resolve, apply patches, write <chart>.k8s.yaml
+  const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const sample: Sample = {
+    constructMs: t1 - t0,
+    synthMs: t2 - t1,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    yamlSha256: createHash('sha256').update(readFileSync(join(task.outdir, 'bench.k8s.yaml'))).digest('hex'),
+  };
+  process.stdout.write(JSON.stringify(sample));
+}
+
+function measureChild(task: ChildTask, cpuProfDir: string | undefined): Sample {
+  const profArgs = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${task.entry}-${task.variant}-${task.instances}-${Date.now()}.cpuprofile`];
+  const result = spawnSync(process.execPath, [...profArgs, process.argv[1], '--child', JSON.stringify(task)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (result.status !== 0) fail(`child ${JSON.stringify(task)} failed:\n${result.stderr}`);
+  return JSON.parse(result.stdout) as Sample;
+}
+
+function benchConstructs(sizes: number[], runs: number, cpuProfDir: string | undefined): void {
+  console.log(`\n## Constructs vs hand-written cdk8s-plus-27 (median of ${runs} runs, one child process each)\n`);
+  for (const entry of BENCH_ENTRIES) {
+    // The comparison is only honest if both sides produce the same objects.
+    if (!isDeepStrictEqual(synthInstances(entry.handWritten), synthInstances(entry.ours))) {
+      fail(`${entry.name}: the hand-written chart does not synthesize the same objects; see npx jest test/bench-equivalence.test.ts`);
+    }
+  }
+  console.log('Each cell: ours / hand-written (ratio). total = construct + synth; CPU = user + system time of both phases.\n');
+  console.log('| construct | N | construct ms | synth ms | total ms | total CPU ms | peak RSS MiB | s |');
+  console.log('| --- | ---: | --- | --- | --- | --- | --- | ---: |');
+  for (const entry of BENCH_ENTRIES) {
+    for (const instances of sizes) {
+      const started = performance.now();
+      const samples: Record<Variant, Sample[]> = { ours: [], handWritten: [] };
+      for (let run = 0; run < runs; run++) {
+        const order = run % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+        for (const variant of order) {
+          const outdir = mkdtempSync(join(os.tmpdir(), 'bench-'));
+          try {
+            samples[variant].push(measureChild({ entry: entry.name, variant, instances, outdir }, cpuProfDir));
+          } finally {
+            rmSync(outdir, { recursive: true, force: true });
+          }
+        }
+      }
+      const hashes = new Set([...samples.ours, ...samples.handWritten].map((s) => s.yamlSha256));
+      if (hashes.size !== 1) fail(`${entry.name} N=${instances}: ours and hand-written wrote different YAML`);
+      const cell = (pick: (s: Sample) => number, digits: number) => {
+        const ours = median(samples.ours.map(pick));
+        const hand = median(samples.handWritten.map(pick));
+        return `${ours.toFixed(digits)} / ${hand.toFixed(digits)} (**${(ours / hand).toFixed(2)}×**)`;
+      };
+      console.log(
+        `| ${entry.name} | ${instances.toLocaleString('en-US')} | ${cell((s) => s.constructMs, 0)} | ${cell((s) => s.synthMs, 0)} | ` +
+          `${cell((s) => s.constructMs + s.synthMs, 0)} | ${cell((s) => s.cpuMs, 0)} | ${cell((s) => s.maxRssMiB, 0)} | ${((performance.now() - started) / 1000).toFixed(0)} |`,
+      );
+    }
+  }
+}
+
+function findEntry(name: string): BenchEntry {
+  const entry = BENCH_ENTRIES.find((e) => e.name === name);
+  if (!entry) fail(`no benchmark entry ${name}`);
+  return entry;
+}
+
+// ---------------------------------------------------------------------------------------
+// Cold `cdk8s synth` of the examples: the repo's cdk8s.yaml (esbuild) vs ts-node.
+
+/** The app command of the `cdk8s init typescript-app` template, pointed at our examples. */
+const TS_NODE_APP = 'npx ts-node --prefer-ts-exts examples/app.ts';
+
+interface Command {
+  readonly label: string;
+  readonly command: string;
+  readonly args: string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+function benchColdSynth(runs: number): void {
+  console.log(`\n## Cold synth of the examples (median of ${runs} runs, wall time)\n`);
+  const outdirs = { cli: mkdtempSync(join(os.tmpdir(), 'synth-')), ts: mkdtempSync(join(os.tmpdir(), 'synth-')) };
+  const cdk8s = (outdir: string, ...extra: string[]) => ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', outdir, ...extra];
+  const pairs: [Command, Command][] = [
+    [
+      { label: '`npx cdk8s synth` (cdk8s.yaml: esbuild)', command: 'npx', args: cdk8s(outdirs.cli) },
+      { label: `\`npx cdk8s synth --app '${TS_NODE_APP}'\``, command: 'npx', args: cdk8s(outdirs.ts, '--app', TS_NODE_APP) },
+    ],
+    // The app alone, without the CLI around it: where the difference comes from.
+    [
+      { label: 'app only: `node scripts/run-ts.js examples/app.ts`', command: 'node', args: ['scripts/run-ts.js', 'examples/app.ts'], env: { CDK8S_OUTDIR: outdirs.cli } },
+      { label: `app only: \`${TS_NODE_APP}\``, command: 'npx', args: TS_NODE_APP.split(' ').slice(1), env: { CDK8S_OUTDIR: outdirs.ts } },
+    ],
+  ];
+  console.log('| command | median s | runs s |');
+  console.log('| --- | ---: | --- |');
+  try {
+    const ratios: string[] = [];
+    for (const [ours, theirs] of pairs) {
+      const times = timeAlternating([ours, theirs], runs);
+      for (const [cmd, ts] of [[ours, times[0]], [theirs, times[1]]] as const) {
+        console.log(`| ${cmd.label} | ${median(ts).toFixed(2)} | ${ts.map((t) => t.toFixed(2)).join(' ')} |`);
+      }
+      ratios.push(`${ours.label} / ${theirs.label}: **${(median(times[0]) / median(times[1])).toFixed(2)}×**`);
+    }
+    if (!sameFiles(outdirs.cli, outdirs.ts)) fail('the esbuild and ts-node synths wrote different manifests');
+    console.log('');
+    for (const r of ratios) console.log(`- ${r}`);
+  } finally {
+    for (const dir of Object.values(outdirs)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the commands `runs` times each, alternating their order; wall seconds per command. */
+function timeAlternating(commands: Command[], runs: number): number[][] {
+  const times = commands.map((): number[] => []);
+  for (let run = 0; run < runs; run++) {
+    const order = commands.map((_, i) => i);
+    if (run % 2 === 1) order.reverse();
+    for (const i of order) times[i].push(timeCommand(commands[i]));
+  }
+  return times;
+}
+
+function timeCommand({ command, args, env }: Command): number {
+  const started = performance.now();
+  const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 0) fail(`${command} ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+  return seconds;
+}
+
+function sameFiles(a: string, b: string): boolean {
+  const names = readdirSync(a).sort();
+  return (
+    names.length > 0 &&
+    isDeepStrictEqual(names, readdirSync(b).sort()) &&
+    names.every((n) => readFileSync(join(a, n)).equals(readFileSync(join(b, n))))
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// The jest suite.
+
+function benchJest(runs: number): void {
+  console.log(`\n## Jest suite (wall time)\n`);
+  const jest = (...extra: string[]): Command => ({ label: '', command: 'npx', args: ['jest', '--ci', '--silent', ...extra] });
+  const cold = timeCommand(jest('--no-cache'));
+  // --maxWorkers=1 is what jest picks by itself on 2 cores (cores - 1): one process for every file.
+  const [warm, oneWorker] = timeAlternating([jest(), jest('--maxWorkers=1')], runs);
+  console.log('| command | median s | runs s |');
+  console.log('| --- | ---: | --- |');
+  const row = (label: string, ts: number[]) => console.log(`| ${label} | ${median(ts).toFixed(1)} | ${ts.map((t) => t.toFixed(1)).join(' ')} |`);
+  row('`npx jest --ci` (jest.config.js: one worker per core; transform cache warm, like `npm test` at a desk)', warm);
+  row('`npx jest --ci --no-cache` (no transform cache, like a fresh CI runner)', [cold]);
+  row("`npx jest --ci --maxWorkers=1` (jest's own default on 2 cores)", oneWorker);
+}
+
+// ---------------------------------------------------------------------------------------
+
+function printMachine(): void {
+  const pkg = (name: string) => (JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [ROOT] }), 'utf8')) as { version: string }).version;
+  const cpus = os.cpus();
+  console.log('## Machine\n');
+  console.log(`- ${cpus.length} cores (${cpus[0]?.model ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()} ${os.arch()}`);
+  console.log(`- Node ${process.version}; cdk8s ${pkg('cdk8s')}, cdk8s-plus-27 ${pkg('cdk8s-plus-27')}, cdk8s-cli ${pkg('cdk8s-cli')}, ts-node ${pkg('ts-node')}, jest ${pkg('jest')}`);
+  console.log(`- load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min)`);
+  console.log(`- command: npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) fail(`${flag}: expected a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(1);
+}
+
+main();
