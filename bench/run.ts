@@ -21,6 +21,16 @@ const ROOT = join(__dirname, '..');
 const VARIANTS = ['ours', 'handWritten'] as const;
 type Variant = (typeof VARIANTS)[number];
 const SECTIONS = ['constructs', 'synth', 'jest'] as const;
+const USAGE = `usage: npm run bench -- [--sizes 100,1000,10000] [--runs N] [--synth-runs 5] [--jest-runs 3]
+                        [--only constructs,synth,jest] [--cpu-prof DIR]
+  --runs        runs per construct size (default: 5, and 3 from 10,000 instances up)
+  --cpu-prof    write a V8 CPU profile of every construct measurement into DIR`;
+
+// The issue's targets.
+const TARGET_CONSTRUCT_RATIO = 1.1;
+const TARGET_CONSTRUCT_SIZES = [1000, 10000];
+const TARGET_SYNTH_RATIO = 0.5;
+const TARGET_JEST_SECONDS = 20;
 
 /** What one child process measured. */
 interface Sample {
@@ -40,34 +50,45 @@ interface ChildTask {
   readonly outdir: string;
 }
 
+/** A target and whether this run met it. */
+interface TargetResult {
+  readonly what: string;
+  readonly figure: string;
+  readonly met: boolean;
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
       child: { type: 'string' },
       sizes: { type: 'string', default: '100,1000,10000' },
-      runs: { type: 'string', default: '5' },
+      runs: { type: 'string' },
       'synth-runs': { type: 'string', default: '5' },
       'jest-runs': { type: 'string', default: '3' },
       only: { type: 'string', default: SECTIONS.join(',') },
       'cpu-prof': { type: 'string' },
+      help: { type: 'boolean' },
     },
   });
+  if (values.help) return console.log(USAGE);
   if (values.child !== undefined) return runChild(JSON.parse(values.child) as ChildTask);
 
   const sections = values.only.split(',');
   const unknown = sections.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length > 0) fail(`--only: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+  const fixedRuns = values.runs === undefined ? undefined : positiveInt('--runs', values.runs);
   const started = performance.now();
   printMachine();
+  const targets: TargetResult[] = [];
   if (sections.includes('constructs')) {
-    benchConstructs(
-      values.sizes.split(',').map((s) => positiveInt('--sizes', s)),
-      positiveInt('--runs', values.runs),
-      values['cpu-prof'],
-    );
+    const sizes = values.sizes.split(',').map((s) => positiveInt('--sizes', s));
+    targets.push(...benchConstructs(sizes, (n) => fixedRuns ?? (n >= 10000 ? 3 : 5), values['cpu-prof']));
   }
-  if (sections.includes('synth')) benchColdSynth(positiveInt('--synth-runs', values['synth-runs']));
-  if (sections.includes('jest')) benchJest(positiveInt('--jest-runs', values['jest-runs']));
+  if (sections.includes('synth')) targets.push(benchColdSynth(positiveInt('--synth-runs', values['synth-runs'])));
+  if (sections.includes('jest')) targets.push(benchJest(positiveInt('--jest-runs', values['jest-runs'])));
+
+  console.log('\n## Targets\n');
+  for (const t of targets) console.log(`- ${t.met ? 'met' : '**missed**'}: ${t.what}: ${t.figure}`);
   console.log(`\nbenchmark wall time: ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
@@ -98,33 +119,35 @@ function runChild(task: ChildTask): void {
 }
 
 function measureChild(task: ChildTask, cpuProfDir: string | undefined): Sample {
-  const profArgs = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${task.entry}-${task.variant}-${task.instances}-${Date.now()}.cpuprofile`];
-  const result = spawnSync(process.execPath, [...profArgs, process.argv[1], '--child', JSON.stringify(task)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
+  const profArgs =
+    cpuProfDir === undefined
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${task.entry}-${task.variant}-${task.instances}-${Date.now()}.cpuprofile`];
+  const result = spawnSync(process.execPath, [...profArgs, process.argv[1], '--child', JSON.stringify(task)], { encoding: 'utf8' });
   if (result.status !== 0) fail(`child ${JSON.stringify(task)} failed:\n${result.stderr}`);
   return JSON.parse(result.stdout) as Sample;
 }
 
-function benchConstructs(sizes: number[], runs: number, cpuProfDir: string | undefined): void {
-  console.log(`\n## Constructs vs hand-written cdk8s-plus-27 (median of ${runs} runs, one child process each)\n`);
+function benchConstructs(sizes: number[], runsFor: (instances: number) => number, cpuProfDir: string | undefined): TargetResult[] {
+  const runCounts = [...new Set(sizes.map(runsFor))].join(' or ');
+  console.log(`\n## Constructs vs hand-written cdk8s-plus-27 (median of ${runCounts} runs, each in a fresh process)\n`);
   for (const entry of BENCH_ENTRIES) {
     // The comparison is only honest if both sides produce the same objects.
     if (!isDeepStrictEqual(synthInstances(entry.handWritten), synthInstances(entry.ours))) {
       fail(`${entry.name}: the hand-written chart does not synthesize the same objects; see npx jest test/bench-equivalence.test.ts`);
     }
   }
-  console.log('Each cell: ours / hand-written (ratio). total = construct + synth; CPU = user + system time of both phases.\n');
-  console.log('| construct | N | construct ms | synth ms | total ms | total CPU ms | peak RSS MiB | s |');
-  console.log('| --- | ---: | --- | --- | --- | --- | --- | ---: |');
+  console.log('Each cell: ours / hand-written (ratio). total = construct + synth; CPU = user + system time of both.\n');
+  console.log('| construct | N | runs | construct ms | synth ms | total ms | total CPU ms | peak RSS MiB | s |');
+  console.log('| --- | ---: | ---: | --- | --- | --- | --- | --- | ---: |');
+  const targets: TargetResult[] = [];
   for (const entry of BENCH_ENTRIES) {
     for (const instances of sizes) {
       const started = performance.now();
+      const runs = runsFor(instances);
       const samples: Record<Variant, Sample[]> = { ours: [], handWritten: [] };
       for (let run = 0; run < runs; run++) {
-        const order = run % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
-        for (const variant of order) {
+        for (const variant of run % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {
           const outdir = mkdtempSync(join(os.tmpdir(), 'bench-'));
           try {
             samples[variant].push(measureChild({ entry: entry.name, variant, instances, outdir }, cpuProfDir));
@@ -135,17 +158,24 @@ function benchConstructs(sizes: number[], runs: number, cpuProfDir: string | und
       }
       const hashes = new Set([...samples.ours, ...samples.handWritten].map((s) => s.yamlSha256));
       if (hashes.size !== 1) fail(`${entry.name} N=${instances}: ours and hand-written wrote different YAML`);
-      const cell = (pick: (s: Sample) => number, digits: number) => {
-        const ours = median(samples.ours.map(pick));
-        const hand = median(samples.handWritten.map(pick));
-        return `${ours.toFixed(digits)} / ${hand.toFixed(digits)} (**${(ours / hand).toFixed(2)}×**)`;
-      };
+      const ratio = (pick: (s: Sample) => number) => median(samples.ours.map(pick)) / median(samples.handWritten.map(pick));
+      const cell = (pick: (s: Sample) => number) =>
+        `${median(samples.ours.map(pick)).toFixed(0)} / ${median(samples.handWritten.map(pick)).toFixed(0)} (**${ratio(pick).toFixed(2)}×**)`;
+      const total = (s: Sample) => s.constructMs + s.synthMs;
       console.log(
-        `| ${entry.name} | ${instances.toLocaleString('en-US')} | ${cell((s) => s.constructMs, 0)} | ${cell((s) => s.synthMs, 0)} | ` +
-          `${cell((s) => s.constructMs + s.synthMs, 0)} | ${cell((s) => s.cpuMs, 0)} | ${cell((s) => s.maxRssMiB, 0)} | ${((performance.now() - started) / 1000).toFixed(0)} |`,
+        `| ${entry.name} | ${instances.toLocaleString('en-US')} | ${runs} | ${cell((s) => s.constructMs)} | ${cell((s) => s.synthMs)} | ` +
+          `${cell(total)} | ${cell((s) => s.cpuMs)} | ${cell((s) => s.maxRssMiB)} | ${((performance.now() - started) / 1000).toFixed(0)} |`,
       );
+      if (TARGET_CONSTRUCT_SIZES.includes(instances)) {
+        targets.push({
+          what: `${entry.name} ≤ ${TARGET_CONSTRUCT_RATIO}× hand-written at ${instances.toLocaleString('en-US')} (total wall; CPU in brackets)`,
+          figure: `${ratio(total).toFixed(2)}× (${ratio((s) => s.cpuMs).toFixed(2)}×)`,
+          met: ratio(total) <= TARGET_CONSTRUCT_RATIO,
+        });
+      }
     }
   }
+  return targets;
 }
 
 function findEntry(name: string): BenchEntry {
@@ -167,35 +197,38 @@ interface Command {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-function benchColdSynth(runs: number): void {
-  console.log(`\n## Cold synth of the examples (median of ${runs} runs, wall time)\n`);
-  const outdirs = { cli: mkdtempSync(join(os.tmpdir(), 'synth-')), ts: mkdtempSync(join(os.tmpdir(), 'synth-')) };
+function benchColdSynth(runs: number): TargetResult {
+  console.log(`\n## Cold synth of the examples (median of ${runs} runs, each a fresh process tree; wall time)\n`);
+  const outdirs = { esbuild: mkdtempSync(join(os.tmpdir(), 'synth-')), tsNode: mkdtempSync(join(os.tmpdir(), 'synth-')) };
   const cdk8s = (outdir: string, ...extra: string[]) => ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', outdir, ...extra];
   const pairs: [Command, Command][] = [
     [
-      { label: '`npx cdk8s synth` (cdk8s.yaml: esbuild)', command: 'npx', args: cdk8s(outdirs.cli) },
-      { label: `\`npx cdk8s synth --app '${TS_NODE_APP}'\``, command: 'npx', args: cdk8s(outdirs.ts, '--app', TS_NODE_APP) },
+      { label: '`npx cdk8s synth --check-upgrade false` (cdk8s.yaml: esbuild)', command: 'npx', args: cdk8s(outdirs.esbuild) },
+      { label: `\`npx cdk8s synth --check-upgrade false --app '${TS_NODE_APP}'\``, command: 'npx', args: cdk8s(outdirs.tsNode, '--app', TS_NODE_APP) },
     ],
     // The app alone, without the CLI around it: where the difference comes from.
     [
-      { label: 'app only: `node scripts/run-ts.js examples/app.ts`', command: 'node', args: ['scripts/run-ts.js', 'examples/app.ts'], env: { CDK8S_OUTDIR: outdirs.cli } },
-      { label: `app only: \`${TS_NODE_APP}\``, command: 'npx', args: TS_NODE_APP.split(' ').slice(1), env: { CDK8S_OUTDIR: outdirs.ts } },
+      { label: 'app only: `node scripts/run-ts.js examples/app.ts`', command: 'node', args: ['scripts/run-ts.js', 'examples/app.ts'], env: { CDK8S_OUTDIR: outdirs.esbuild } },
+      { label: `app only: \`${TS_NODE_APP}\``, command: 'npx', args: TS_NODE_APP.split(' ').slice(1), env: { CDK8S_OUTDIR: outdirs.tsNode } },
     ],
   ];
+  // What every `cdk8s synth` pays before it runs the app, whatever the app.
+  const cliOnly: Command = { label: 'CLI startup only: `npx cdk8s --version`', command: 'npx', args: ['cdk8s', '--version'] };
   console.log('| command | median s | runs s |');
   console.log('| --- | ---: | --- |');
+  const row = (label: string, ts: number[]) => console.log(`| ${label} | ${median(ts).toFixed(2)} | ${ts.map((t) => t.toFixed(2)).join(' ')} |`);
   try {
-    const ratios: string[] = [];
+    const ratios: number[] = [];
     for (const [ours, theirs] of pairs) {
-      const times = timeAlternating([ours, theirs], runs);
-      for (const [cmd, ts] of [[ours, times[0]], [theirs, times[1]]] as const) {
-        console.log(`| ${cmd.label} | ${median(ts).toFixed(2)} | ${ts.map((t) => t.toFixed(2)).join(' ')} |`);
-      }
-      ratios.push(`${ours.label} / ${theirs.label}: **${(median(times[0]) / median(times[1])).toFixed(2)}×**`);
+      const [oursTimes, theirTimes] = timeAlternating([ours, theirs], runs);
+      row(ours.label, oursTimes);
+      row(theirs.label, theirTimes);
+      ratios.push(median(oursTimes) / median(theirTimes));
+      if (!sameFiles(outdirs.esbuild, outdirs.tsNode)) fail('the esbuild and ts-node synths wrote different manifests');
     }
-    if (!sameFiles(outdirs.cli, outdirs.ts)) fail('the esbuild and ts-node synths wrote different manifests');
-    console.log('');
-    for (const r of ratios) console.log(`- ${r}`);
+    row(cliOnly.label, timeAlternating([cliOnly], runs)[0]);
+    console.log(`\n- cdk8s synth, esbuild / ts-node: **${ratios[0].toFixed(2)}×**; the app alone: **${ratios[1].toFixed(2)}×**`);
+    return { what: `cold cdk8s synth ≤ ${TARGET_SYNTH_RATIO}× the ts-node way`, figure: `${ratios[0].toFixed(2)}×`, met: ratios[0] <= TARGET_SYNTH_RATIO };
   } finally {
     for (const dir of Object.values(outdirs)) rmSync(dir, { recursive: true, force: true });
   }
@@ -232,30 +265,36 @@ function sameFiles(a: string, b: string): boolean {
 // ---------------------------------------------------------------------------------------
 // The jest suite.
 
-function benchJest(runs: number): void {
-  console.log(`\n## Jest suite (wall time)\n`);
+function benchJest(runs: number): TargetResult {
+  console.log(`\n## Jest suite (median of ${runs} runs; wall time)\n`);
   const jest = (...extra: string[]): Command => ({ label: '', command: 'npx', args: ['jest', '--ci', '--silent', ...extra] });
   const cold = timeCommand(jest('--no-cache'));
-  // --maxWorkers=1 is what jest picks by itself on 2 cores (cores - 1): one process for every file.
+  // --maxWorkers=1 is what jest picks by itself on 2 cores (cores - 1): every file in one process.
   const [warm, oneWorker] = timeAlternating([jest(), jest('--maxWorkers=1')], runs);
   console.log('| command | median s | runs s |');
   console.log('| --- | ---: | --- |');
   const row = (label: string, ts: number[]) => console.log(`| ${label} | ${median(ts).toFixed(1)} | ${ts.map((t) => t.toFixed(1)).join(' ')} |`);
-  row('`npx jest --ci` (jest.config.js: one worker per core; transform cache warm, like `npm test` at a desk)', warm);
-  row('`npx jest --ci --no-cache` (no transform cache, like a fresh CI runner)', [cold]);
+  row('`npx jest --ci` (jest.config.js: one worker per core; transform cache warm, as for `npm test` at a desk)', warm);
+  row('`npx jest --ci --no-cache` (no transform cache, as on a fresh CI runner; 1 run)', [cold]);
   row("`npx jest --ci --maxWorkers=1` (jest's own default on 2 cores)", oneWorker);
+  const worst = Math.max(median(warm), cold);
+  return { what: `jest suite well under ${TARGET_JEST_SECONDS} s`, figure: `${median(warm).toFixed(1)} s warm, ${cold.toFixed(1)} s without cache`, met: worst < TARGET_JEST_SECONDS };
 }
 
 // ---------------------------------------------------------------------------------------
 
 function printMachine(): void {
-  const pkg = (name: string) => (JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [ROOT] }), 'utf8')) as { version: string }).version;
+  const version = (name: string) =>
+    (JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [ROOT] }), 'utf8')) as { version: string }).version;
   const cpus = os.cpus();
   console.log('## Machine\n');
   console.log(`- ${cpus.length} cores (${cpus[0]?.model ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()} ${os.arch()}`);
-  console.log(`- Node ${process.version}; cdk8s ${pkg('cdk8s')}, cdk8s-plus-27 ${pkg('cdk8s-plus-27')}, cdk8s-cli ${pkg('cdk8s-cli')}, ts-node ${pkg('ts-node')}, jest ${pkg('jest')}`);
+  console.log(
+    `- Node ${process.version}; cdk8s ${version('cdk8s')}, cdk8s-plus-27 ${version('cdk8s-plus-27')}, cdk8s-cli ${version('cdk8s-cli')}, ` +
+      `ts-node ${version('ts-node')}, esbuild ${version('esbuild')}, jest ${version('jest')}`,
+  );
   console.log(`- load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min)`);
-  console.log(`- command: npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
+  console.log(`- command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``);
 }
 
 function median(xs: number[]): number {
@@ -266,7 +305,7 @@ function median(xs: number[]): number {
 
 function positiveInt(flag: string, text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) fail(`${flag}: expected a positive integer, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(n) || n < 1) fail(`${flag}: expected a positive integer, got ${JSON.stringify(text)}\n${USAGE}`);
   return n;
 }
 
