@@ -171,10 +171,12 @@ function benchConstructs(sizes: number[], runsFor: (instances: number) => number
           `${cell(total)} | ${cell((s) => s.cpuMs)} | ${cell((s) => s.maxRssMiB)} | ${((performance.now() - started) / 1000).toFixed(0)} |`,
       );
       if (TARGET_CONSTRUCT_SIZES.includes(instances)) {
+        // Judged on CPU time: the same work as wall time on a quiet machine, and far less
+        // disturbed when other processes share the cores.
         targets.push({
-          what: `${entry.name} ≤ ${TARGET_CONSTRUCT_RATIO}× hand-written at ${instances.toLocaleString('en-US')} (total wall; CPU in brackets)`,
-          figure: `${ratio(total).toFixed(2)}× (${ratio((s) => s.cpuMs).toFixed(2)}×)`,
-          met: ratio(total) <= TARGET_CONSTRUCT_RATIO,
+          what: `${entry.name} ≤ ${TARGET_CONSTRUCT_RATIO}× hand-written at ${instances.toLocaleString('en-US')} (construct + synth CPU; wall in brackets)`,
+          figure: `${ratio((s) => s.cpuMs).toFixed(2)}× (${ratio(total).toFixed(2)}×)`,
+          met: ratio((s) => s.cpuMs) <= TARGET_CONSTRUCT_RATIO,
         });
       }
     }
@@ -201,8 +203,15 @@ interface Command {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** Wall and CPU seconds of one command run. */
+interface Timing {
+  readonly wall: number;
+  /** CPU of the whole process tree (user + system), or NaN where /proc is missing. */
+  readonly cpu: number;
+}
+
 function benchColdSynth(runs: number): TargetResult {
-  console.log(`\n## Cold synth of the examples (median of ${runs} runs, each a fresh process tree; wall time)\n`);
+  console.log(`\n## Cold synth of the examples (median of ${runs} runs, each a fresh process tree)\n`);
   const outdirs = { esbuild: mkdtempSync(join(os.tmpdir(), 'synth-')), tsNode: mkdtempSync(join(os.tmpdir(), 'synth-')) };
   const cdk8s = (outdir: string, ...extra: string[]) => ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', outdir, ...extra];
   const pairs: [Command, Command][] = [
@@ -218,43 +227,76 @@ function benchColdSynth(runs: number): TargetResult {
   ];
   // What every `cdk8s synth` pays before it runs the app, whatever the app.
   const cliOnly: Command = { label: 'CLI startup only: `npx cdk8s --version`', command: 'npx', args: ['cdk8s', '--version'] };
-  console.log('| command | median s | runs s |');
-  console.log('| --- | ---: | --- |');
-  const row = (label: string, ts: number[]) => console.log(`| ${label} | ${median(ts).toFixed(2)} | ${ts.map((t) => t.toFixed(2)).join(' ')} |`);
+  printTimingHeader();
   try {
-    const ratios: number[] = [];
+    const ratios: { wall: number; cpu: number }[] = [];
     for (const [ours, theirs] of pairs) {
-      const [oursTimes, theirTimes] = timeAlternating([ours, theirs], runs);
-      row(ours.label, oursTimes);
-      row(theirs.label, theirTimes);
-      ratios.push(median(oursTimes) / median(theirTimes));
+      const [oursTimings, theirTimings] = timeAlternating([ours, theirs], runs);
+      printTimingRow(ours.label, oursTimings, 2);
+      printTimingRow(theirs.label, theirTimings, 2);
+      ratios.push({ wall: medianOf(oursTimings, 'wall') / medianOf(theirTimings, 'wall'), cpu: medianOf(oursTimings, 'cpu') / medianOf(theirTimings, 'cpu') });
       if (!sameFiles(outdirs.esbuild, outdirs.tsNode)) fail('the esbuild and ts-node synths wrote different manifests');
     }
-    row(cliOnly.label, timeAlternating([cliOnly], runs)[0]);
-    console.log(`\n- cdk8s synth, esbuild / ts-node: **${ratios[0].toFixed(2)}×**; the app alone: **${ratios[1].toFixed(2)}×**`);
-    return { what: `cold cdk8s synth ≤ ${TARGET_SYNTH_RATIO}× the ts-node way`, figure: `${ratios[0].toFixed(2)}×`, met: ratios[0] <= TARGET_SYNTH_RATIO };
+    printTimingRow(cliOnly.label, timeAlternating([cliOnly], runs)[0], 2);
+    const [synth, appOnly] = ratios;
+    console.log(`\n- cdk8s synth, esbuild / ts-node: **${synth.wall.toFixed(2)}×** wall, ${synth.cpu.toFixed(2)}× CPU; the app alone: **${appOnly.wall.toFixed(2)}×** wall, ${appOnly.cpu.toFixed(2)}× CPU`);
+    return {
+      what: `cold cdk8s synth ≤ ${TARGET_SYNTH_RATIO}× the ts-node way (wall; CPU in brackets)`,
+      figure: `${synth.wall.toFixed(2)}× (${synth.cpu.toFixed(2)}×)`,
+      met: synth.wall <= TARGET_SYNTH_RATIO,
+    };
   } finally {
     for (const dir of Object.values(outdirs)) rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Runs the commands `runs` times each, alternating their order; wall seconds per command. */
-function timeAlternating(commands: Command[], runs: number): number[][] {
-  const times = commands.map((): number[] => []);
+/** Runs the commands `runs` times each, alternating their order. */
+function timeAlternating(commands: Command[], runs: number): Timing[][] {
+  const timings = commands.map((): Timing[] => []);
   for (let run = 0; run < runs; run++) {
     const order = commands.map((_, i) => i);
     if (run % 2 === 1) order.reverse();
-    for (const i of order) times[i].push(timeCommand(commands[i]));
+    for (const i of order) timings[i].push(timeCommand(commands[i]));
   }
-  return times;
+  return timings;
 }
 
-function timeCommand({ command, args, env }: Command): number {
+function timeCommand({ command, args, env }: Command): Timing {
+  const cpu0 = childrenCpuSeconds();
   const started = performance.now();
   const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
-  const seconds = (performance.now() - started) / 1000;
+  const wall = (performance.now() - started) / 1000;
   if (result.status !== 0) fail(`${command} ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
-  return seconds;
+  return { wall, cpu: childrenCpuSeconds() - cpu0 };
+}
+
+/**
+ * CPU seconds of every finished child process tree of this process (Linux: `cutime` +
+ * `cstime` of /proc/self/stat, which include grandchildren that were waited for).
+ */
+function childrenCpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3, `state`
+    const ticksPerSecond = 100; // USER_HZ, 100 on every Linux architecture Node supports
+    return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond;
+  } catch {
+    return NaN;
+  }
+}
+
+function medianOf(timings: Timing[], key: keyof Timing): number {
+  return median(timings.map((t) => t[key]));
+}
+
+function printTimingHeader(): void {
+  console.log('| command | median wall s | median CPU s | wall s of each run |');
+  console.log('| --- | ---: | ---: | --- |');
+}
+
+function printTimingRow(label: string, timings: Timing[], digits: number): void {
+  const wall = timings.map((t) => t.wall.toFixed(digits)).join(' ');
+  console.log(`| ${label} | ${medianOf(timings, 'wall').toFixed(digits)} | ${medianOf(timings, 'cpu').toFixed(digits)} | ${wall} |`);
 }
 
 function sameFiles(a: string, b: string): boolean {
@@ -270,19 +312,21 @@ function sameFiles(a: string, b: string): boolean {
 // The jest suite.
 
 function benchJest(runs: number): TargetResult {
-  console.log(`\n## Jest suite (median of ${runs} runs; wall time)\n`);
+  console.log(`\n## Jest suite (median of ${runs} runs)\n`);
   const jest = (...extra: string[]): Command => ({ label: '', command: 'npx', args: ['jest', '--ci', '--silent', ...extra] });
   const cold = timeCommand(jest('--no-cache'));
   // --maxWorkers=1 is what jest picks by itself on 2 cores (cores - 1): every file in one process.
   const [warm, oneWorker] = timeAlternating([jest(), jest('--maxWorkers=1')], runs);
-  console.log('| command | median s | runs s |');
-  console.log('| --- | ---: | --- |');
-  const row = (label: string, ts: number[]) => console.log(`| ${label} | ${median(ts).toFixed(1)} | ${ts.map((t) => t.toFixed(1)).join(' ')} |`);
-  row('`npx jest --ci` (jest.config.js: one worker per core; transform cache warm, as for `npm test` at a desk)', warm);
-  row('`npx jest --ci --no-cache` (no transform cache, as on a fresh CI runner; 1 run)', [cold]);
-  row("`npx jest --ci --maxWorkers=1` (jest's own default on 2 cores)", oneWorker);
-  const worst = Math.max(median(warm), cold);
-  return { what: `jest suite well under ${TARGET_JEST_SECONDS} s`, figure: `${median(warm).toFixed(1)} s warm, ${cold.toFixed(1)} s without cache`, met: worst < TARGET_JEST_SECONDS };
+  printTimingHeader();
+  printTimingRow('`npx jest --ci` (jest.config.js: one worker per core; transform cache warm, as for `npm test` at a desk)', warm, 1);
+  printTimingRow('`npx jest --ci --no-cache` (no transform cache, as on a fresh CI runner; 1 run)', [cold], 1);
+  printTimingRow("`npx jest --ci --maxWorkers=1` (jest's own default on 2 cores)", oneWorker, 1);
+  const warmWall = medianOf(warm, 'wall');
+  return {
+    what: `jest suite well under ${TARGET_JEST_SECONDS} s (wall)`,
+    figure: `${warmWall.toFixed(1)} s warm, ${cold.wall.toFixed(1)} s without cache`,
+    met: Math.max(warmWall, cold.wall) < TARGET_JEST_SECONDS,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
