@@ -23,7 +23,7 @@ type Variant = (typeof VARIANTS)[number];
 const SECTIONS = ['constructs', 'synth', 'jest'] as const;
 const USAGE = `usage: npm run bench -- [--sizes 100,1000,10000] [--runs N] [--synth-runs 5] [--jest-runs 3]
                         [--only constructs,synth,jest] [--cpu-prof DIR]
-  --runs        runs per construct size (default: 5, and 3 from 10,000 instances up)
+  --runs        runs per construct size (default: 9, and 3 from 10,000 instances up)
   --cpu-prof    write a V8 CPU profile of every construct measurement into DIR`;
 
 // The issue's targets.
@@ -84,7 +84,7 @@ function main(): void {
   const targets: TargetResult[] = [];
   if (sections.includes('constructs')) {
     const sizes = values.sizes.split(',').map((s) => positiveInt('--sizes', s));
-    targets.push(...benchConstructs(sizes, (n) => fixedRuns ?? (n >= 10000 ? 3 : 5), values['cpu-prof']));
+    targets.push(...benchConstructs(sizes, (n) => fixedRuns ?? (n >= 10000 ? 3 : 9), values['cpu-prof']));
   }
   if (sections.includes('synth')) targets.push(benchColdSynth(positiveInt('--synth-runs', values['synth-runs'])));
   if (sections.includes('jest')) targets.push(benchJest(positiveInt('--jest-runs', values['jest-runs'])));
