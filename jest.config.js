@@ -3,6 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // One worker per core: jest's default (cores - 1) runs everything in one process on a
+  // 2-core machine; each file pays ~1 s of module and schema loading, so two run at once.
+  maxWorkers: '100%',
   // swc strips types without checking them (fast); `npm run typecheck` checks them.
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
 };

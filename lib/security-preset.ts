@@ -167,13 +167,16 @@ export class SecurityPreset {
     return structuredClone(this.contexts.pod);
   }
 
+  // The apply methods hand the preset's own (never mutated) objects to the JSON patch
+  // without a copy: cdk8s deep-copies patch values when it applies them at synth.
+
   /** Replaces the `securityContext` of one container (or init container) of `workload`. */
   public applyToContainer(workload: kplus.AbstractPod, container: kplus.Container): void {
-    setManifestField(workload, `${containerPointer(workload, container)}/securityContext`, this.containerSecurityContext);
+    setManifestField(workload, `${containerPointer(workload, container)}/securityContext`, this.contexts.container);
   }
 
   /** Replaces the pod-level `securityContext` of `workload`. */
   public applyToPod(workload: kplus.AbstractPod): void {
-    setManifestField(workload, `${podSpecPointer(workload)}/securityContext`, this.podSecurityContext);
+    setManifestField(workload, `${podSpecPointer(workload)}/securityContext`, this.contexts.pod);
   }
 }

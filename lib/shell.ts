@@ -60,11 +60,11 @@ function renderArg(value: ShellArg): string {
  * @example sh`mkdir -p ${dir} && cd ${dir}`
  */
 export function sh(literals: TemplateStringsArray, ...values: ShellArg[]): ShellCode {
-  let source = literals[0];
-  values.forEach((value, i) => {
-    source += renderArg(value) + literals[i + 1];
-  });
-  return ShellCode.trusted(source);
+  // join, not +=: it yields one flat string instead of a rope of pieces that every
+  // retained script would keep alive.
+  const parts: string[] = [literals[0]];
+  values.forEach((value, i) => parts.push(renderArg(value), literals[i + 1]));
+  return ShellCode.trusted(parts.join(''));
 }
 
 /**
