@@ -34,12 +34,14 @@ export function addSynthCheck(scope: IConstruct, check: SynthCheck): void {
  * @param scope the construct whose API objects (at any depth) are checked
  */
 export function addStandardSynthChecks(scope: IConstruct): void {
-  addSynthCheck(scope, () =>
-    apiObjectsUnder(scope).flatMap((object) => {
-      const manifest = object.toJson() as Manifest; // rendered once for both checks
-      return [...selectorProblemsOf(object, manifest), ...mountProblemsOf(object, manifest)];
-    }),
-  );
+  startsPassMemo(scope.node.root);
+  addSynthCheck(scope, () => {
+    const { render, index } = passMemo ?? freshRendering();
+    return apiObjectsUnder(scope).flatMap((object) => {
+      const manifest = render(object);
+      return [...selectorProblemsOf(object, manifest, index), ...mountProblemsOf(object, manifest)];
+    });
+  });
 }
 
 /**
@@ -56,26 +58,29 @@ export function addStandardSynthChecks(scope: IConstruct): void {
  */
 export function serviceSelectorProblems(service: IConstruct): string[] {
   const object = ApiObject.of(service);
-  return isService(object) ? selectorProblemsOf(object, object.toJson()) : [];
+  const { render, index } = freshRendering();
+  return isService(object) ? selectorProblemsOf(object, render(object), index) : [];
 }
 
 function isService(object: ApiObject): boolean {
   return object.kind === 'Service' && object.apiVersion === 'v1';
 }
 
-function selectorProblemsOf(object: ApiObject, manifest: Manifest): string[] {
+function selectorProblemsOf(
+  object: ApiObject,
+  manifest: Manifest,
+  podLabelIndex: (root: IConstruct) => Map<string, PodLabels[]>,
+): string[] {
   if (!isService(object)) return [];
   const selector = (manifest.spec?.selector ?? {}) as Record<string, string>;
   if (manifest.spec?.type === 'ExternalName' || Object.keys(selector).length === 0) return [];
   const namespace = manifest.metadata?.namespace;
-  const matches = apiObjectsUnder(object.node.root)
-    .filter(mayRunPods)
-    .map((o) => o.toJson() as Manifest)
-    .some((candidate) => {
-      const ns = candidate.metadata?.namespace;
-      if (namespace !== undefined && ns !== undefined && ns !== namespace) return false;
-      return podLabelSets(candidate).some((labels) => Object.entries(selector).every(([key, value]) => labels[key] === value));
-    });
+  const entries = Object.entries(selector);
+  const [firstKey, firstValue] = entries[0];
+  const matches = (podLabelIndex(object.node.root).get(labelPair(firstKey, firstValue)) ?? []).some(
+    ({ labels, namespace: ns }) =>
+      (namespace === undefined || ns === undefined || ns === namespace) && entries.every(([key, value]) => labels[key] === value),
+  );
   if (matches) return [];
   const where = namespace === undefined ? '' : ` in namespace ${namespace}`;
   return [
@@ -156,6 +161,82 @@ const DEFAULT_GRACE_PERIOD_SECONDS = 30;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized JSON is walked field by field
 type Manifest = any;
+
+// cdk8s runs every validation of the app in one synchronous pass over the construct tree,
+// root first, on a state that cannot change during the pass. Rendering each object once per
+// pass and indexing the pods' labels once keeps the standard checks linear in the app's size
+// (searching every rendered object for each Service was quadratic: minutes at 1,000
+// instances). A validation on the root starts a fresh memo at each pass; the memo is dropped
+// when the pass's task ends, so nothing outside a pass sees it.
+interface Rendering {
+  readonly render: (object: ApiObject) => Manifest;
+  readonly index: (root: IConstruct) => Map<string, PodLabels[]>;
+}
+let passMemo: Rendering | undefined;
+const rootsWithMemo = new WeakSet<IConstruct>();
+
+function startsPassMemo(root: IConstruct): void {
+  if (rootsWithMemo.has(root)) return;
+  rootsWithMemo.add(root);
+  root.node.addValidation({
+    validate: () => {
+      const memo = freshRendering();
+      passMemo = memo;
+      queueMicrotask(() => {
+        if (passMemo === memo) passMemo = undefined;
+      });
+      return [];
+    },
+  });
+}
+
+function freshRendering(): Rendering {
+  const manifests = new Map<ApiObject, Manifest>();
+  const indexes = new Map<IConstruct, Map<string, PodLabels[]>>();
+  const render = (object: ApiObject): Manifest => {
+    let manifest = manifests.get(object);
+    if (manifest === undefined) {
+      manifest = object.toJson();
+      manifests.set(object, manifest);
+    }
+    return manifest;
+  };
+  const index = (root: IConstruct) => {
+    let found = indexes.get(root);
+    if (!found) {
+      found = podLabelIndexOf(root, render);
+      indexes.set(root, found);
+    }
+    return found;
+  };
+  return { render, index };
+}
+
+interface PodLabels {
+  readonly labels: Record<string, string>;
+  readonly namespace?: string;
+}
+
+function labelPair(key: string, value: string): string {
+  return `${key}\n${value}`;
+}
+
+/** The label sets of every pod and pod template under `root`, by each of their key=value pairs. */
+function podLabelIndexOf(root: IConstruct, render: (object: ApiObject) => Manifest): Map<string, PodLabels[]> {
+  const index = new Map<string, PodLabels[]>();
+  for (const candidate of apiObjectsUnder(root).filter(mayRunPods).map(render)) {
+    const namespace = candidate.metadata?.namespace as string | undefined;
+    for (const labels of podLabelSets(candidate)) {
+      for (const [key, value] of Object.entries(labels)) {
+        const pair = labelPair(key, value);
+        const list = index.get(pair) ?? [];
+        list.push({ labels, namespace });
+        index.set(pair, list);
+      }
+    }
+  }
+  return index;
+}
 
 function apiObjectsUnder(scope: IConstruct): ApiObject[] {
   return scope.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
