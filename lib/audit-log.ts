@@ -24,7 +24,10 @@ export interface FlagField {
    * from the downward API, also the variable the preStop hook reads it from.
    */
   readonly env: string;
-  /** The downward API field the hook reads; the other fields are written by the hook itself. */
+  /**
+   * The downward API field the hook reads.
+   * @default - none: the hook writes the field itself
+   */
   readonly fieldRef?: kplus.EnvFieldPaths;
   /** A `case` pattern matching every value the field must not have; both scripts check it. */
   readonly invalid: string;
@@ -185,6 +188,10 @@ export class AuditLog {
   /** The volume's name in the pods. */
   public readonly volumeName: string;
 
+  /**
+   * Checks the props: absolute, normalized paths other than `/`, and a DNS-1123 volume name.
+   * @param props where the flag files live; every prop is optional
+   */
   public constructor(props: AuditLogProps = {}) {
     const ctx = PropContext.named('AuditLog');
     this.hostPath = checkNotRoot(ctx, 'hostPath', checkAbsolutePath(ctx, 'hostPath', props.hostPath ?? '/tmp/ListOfDeletedPods'));

@@ -121,6 +121,13 @@ export class PreStopAuditCollector extends Construct {
   /** The loop the container runs. */
   public readonly loop: AuditCollectorScript;
 
+  /**
+   * Adds the DaemonSet to `scope`. Bad props throw here, naming the construct path, the
+   * prop, the value and the rule.
+   * @param scope the chart or construct to add to
+   * @param id the construct id; generated object names derive from its path
+   * @param props the cleanup command, the audit log to read and how to run the loop
+   */
   public constructor(scope: Construct, id: string, props: PreStopAuditCollectorProps) {
     super(scope, id);
     const ctx = PropContext.of(this);

@@ -137,6 +137,13 @@ export class PreStopAuditedPod extends Construct {
   /** The postStart hook that writes the page, unless `postStart` is false. */
   public readonly postStartHook?: WriteFileHook;
 
+  /**
+   * Adds the Pod and the Service to `scope`. Bad props throw here, naming the construct
+   * path, the prop, the value and the rule.
+   * @param scope the chart or construct to add to
+   * @param id the construct id; generated object names derive from its path
+   * @param props the hook, the pod and the Service; every prop is optional
+   */
   public constructor(scope: Construct, id: string, props: PreStopAuditedPodProps = {}) {
     super(scope, id);
     const ctx = PropContext.of(this);
