@@ -168,3 +168,39 @@ export function addHttpdContainer(
   securityPreset.applyToPod(workload);
   return { container, htdocsVolume, htdocsPath, securityPreset };
 }
+
+/** The props every construct that runs httpd in a pod of its own shares. */
+export interface HttpdPodOptions {
+  /**
+   * The httpd image. Any image built on the official `httpd` one works; hooks need its
+   * `/bin/sh`, `date`, `mkdir` and `mv`.
+   * @default 'httpd:2.4.65'
+   */
+  readonly image?: string;
+  /**
+   * Image pull policy.
+   * @default - `IfNotPresent` for a pinned tag or digest, `Always` for `latest` or no tag
+   */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+  /**
+   * The Pod's `metadata.name` (the seed uses `pod-httpd`).
+   * @default - a unique name generated from the construct path
+   */
+  readonly podName?: string;
+  /**
+   * The container's name (the seed uses `cntr-httpd`).
+   * @default 'httpd'
+   */
+  readonly containerName?: string;
+  /**
+   * Labels of the Pod and the Service (the seed uses `component: httpd`). The Service
+   * selects the Pod by its unique cdk8s address label, not by these.
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string };
+  /**
+   * Compute resources of the httpd container.
+   * @default - requests 50m CPU / 64Mi memory, limits 500m CPU / 256Mi memory
+   */
+  readonly resources?: kplus.ContainerResources;
+}

@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { addHttpdContainer, HTTPD } from './httpd-container';
+import { addHttpdContainer, HTTPD, HttpdPodOptions } from './httpd-container';
 import { SecurityPreset } from './security-preset';
 import { addHttpService, HttpServiceOptions } from './http-service';
 import { addStandardSynthChecks } from './synth-validations';
@@ -11,7 +11,7 @@ import { WriteFileHook } from './write-file-hook';
 export const DEFAULT_POST_START_CONTENT: readonly string[] = ['This content was created by the postStart hook'];
 
 /** Properties of {@link HttpdWithPostStart}. */
-export interface HttpdWithPostStartProps extends HttpServiceOptions {
+export interface HttpdWithPostStartProps extends HttpdPodOptions, HttpServiceOptions {
   /**
    * The page: a string is written exactly; lines are each followed by a newline.
    * Written literally, whatever characters it holds.
@@ -39,32 +39,6 @@ export interface HttpdWithPostStartProps extends HttpServiceOptions {
    */
   readonly shell?: string;
   /**
-   * The httpd image. Any image built on the official `httpd` one works.
-   * @default 'httpd:2.4.65'
-   */
-  readonly image?: string;
-  /**
-   * Image pull policy.
-   * @default - `IfNotPresent` for a pinned tag or digest, `Always` for `latest` or no tag
-   */
-  readonly imagePullPolicy?: kplus.ImagePullPolicy;
-  /**
-   * The Pod's `metadata.name` (the seed uses `pod-httpd`).
-   * @default - a unique name generated from the construct path
-   */
-  readonly podName?: string;
-  /**
-   * The container's name (the seed uses `cntr-httpd`).
-   * @default 'httpd'
-   */
-  readonly containerName?: string;
-  /**
-   * Labels of the Pod (the seed uses `component: httpd`). The Service selects the Pod
-   * by its unique cdk8s address label, not by these.
-   * @default - none
-   */
-  readonly labels?: { readonly [key: string]: string };
-  /**
    * Overrides the image's entrypoint. The postStart hook runs alongside whatever this starts.
    * @default - the image's entrypoint
    */
@@ -74,11 +48,6 @@ export interface HttpdWithPostStartProps extends HttpServiceOptions {
    * @default - the image's CMD (`httpd-foreground`)
    */
   readonly args?: string[];
-  /**
-   * Compute resources of the httpd container.
-   * @default - requests 50m CPU / 64Mi memory, limits 500m CPU / 256Mi memory
-   */
-  readonly resources?: kplus.ContainerResources;
   /**
    * Security context of the pod and container.
    * @default - Pod Security "restricted": user 10001, read-only root filesystem, no

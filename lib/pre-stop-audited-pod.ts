@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AuditLog, PreStopFlagHook } from './audit-log';
-import { addHttpdContainer, HTTPD } from './httpd-container';
+import { addHttpdContainer, HTTPD, HttpdPodOptions } from './httpd-container';
 import { addHttpService, HttpServiceOptions } from './http-service';
 import { addStandardSynthChecks, addSynthCheck, gracePeriodProblems } from './synth-validations';
 import { DEFAULT_POST_START_CONTENT } from './httpd-with-post-start';
@@ -17,7 +17,7 @@ import { WriteFileHook } from './write-file-hook';
 export const PRE_STOP_WRITE_MARGIN = Duration.seconds(5);
 
 /** Properties of {@link PreStopAuditedPod}. */
-export interface PreStopAuditedPodProps extends HttpServiceOptions {
+export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOptions {
   /**
    * Where the preStop hook writes its flag file, and in what format. Give the collector
    * the same object.
@@ -59,37 +59,6 @@ export interface PreStopAuditedPodProps extends HttpServiceOptions {
    * @default '/bin/sh'
    */
   readonly shell?: string;
-  /**
-   * The httpd image. Any image built on the official `httpd` one works; the hook needs
-   * `/bin/sh`, `date`, `mkdir`, `mv` (and `sleep` for a delay).
-   * @default 'httpd:2.4.65'
-   */
-  readonly image?: string;
-  /**
-   * Image pull policy.
-   * @default - `IfNotPresent` for a pinned tag or digest, `Always` for `latest` or no tag
-   */
-  readonly imagePullPolicy?: kplus.ImagePullPolicy;
-  /**
-   * The Pod's `metadata.name` (the seed uses `pod-httpd`).
-   * @default - a unique name generated from the construct path
-   */
-  readonly podName?: string;
-  /**
-   * The container's name (the seed uses `cntr-httpd`); also written as `container=`.
-   * @default 'httpd'
-   */
-  readonly containerName?: string;
-  /**
-   * Labels of the Pod and the Service (the seed uses `component: httpd`).
-   * @default - none
-   */
-  readonly labels?: { readonly [key: string]: string };
-  /**
-   * Compute resources of the httpd container.
-   * @default - requests 50m CPU / 64Mi memory, limits 500m CPU / 256Mi memory
-   */
-  readonly resources?: kplus.ContainerResources;
   /**
    * Security context of the pod and container. The hook writes into a `hostPath`
    * directory that `DirectoryOrCreate` makes root-owned 0755, so the default runs httpd as
