@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ApiObject, Chart, JsonPatch, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { HttpdWithPostStart } from '../lib';
@@ -189,5 +191,29 @@ describe('findSchemaViolations and assertValidManifests', () => {
       );
       expect(testing.synthSnapshot(siteChart())).toHaveLength(4);
     });
+    jest.dontMock('ajv');
+  });
+});
+
+describe('the schema cache in node_modules/.cache', () => {
+  const cacheFile = join(
+    dirname(require.resolve('kubernetes-models/package.json')),
+    '..',
+    '.cache',
+    'cdk8s-pod-lifecycle',
+    'k8s-schemas-4.3.0.json',
+  );
+
+  test('a damaged cache is replaced, and the checker still finds violations', () => {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileSync(cacheFile, '{ half a fi');
+    jest.isolateModules(() => {
+      const fresh = jest.requireActual('../lib/testing/k8s-schema') as typeof import('../lib/testing/k8s-schema');
+      expect(fresh.findSchemaViolations([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, date: {} }])).toEqual([
+        { object: 'ConfigMap/c', path: '/date', message: 'is not a field of this object' },
+      ]);
+    });
+    const cached = new Map(JSON.parse(readFileSync(cacheFile, 'utf8')));
+    expect(cached.has('io.k8s.api.core.v1.Pod')).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { default as AjvType, ValidateFunction } from 'ajv';
 
@@ -36,8 +36,7 @@ export interface SchemaViolation {
 
 // The kubernetes-models schemas register themselves with their own copy of
 // @kubernetes-models/validate; capture them there rather than duplicating the spec.
-function loadSchemas(): Map<string, JsonSchema> {
-  const modelsDir = dirname(requirePeer(() => require.resolve('kubernetes-models/package.json')));
+function loadSchemas(modelsDir: string): Map<string, JsonSchema> {
   const apimachineryDir = dirname(require.resolve('@kubernetes-models/apimachinery/package.json', { paths: [modelsDir] }));
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the registry kubernetes-models itself loaded
   const registry = require(require.resolve('@kubernetes-models/validate', { paths: [modelsDir] })) as {
@@ -59,6 +58,32 @@ function loadSchemas(): Map<string, JsonSchema> {
     registry.register = register;
   }
   return captured;
+}
+
+// Requiring kubernetes-models' ~2,400 schema modules costs ~0.3 s in node and more under
+// jest, which loads them again for every test file. The captured schemas are plain JSON:
+// keep them once per installed version in node_modules/.cache (written to a temporary name,
+// then renamed, so a reader never sees half a file); without a writable cache, load anew.
+function cachedSchemas(): Map<string, JsonSchema> {
+  const modelsDir = dirname(requirePeer(() => require.resolve('kubernetes-models/package.json')));
+  const { version } = JSON.parse(readFileSync(join(modelsDir, 'package.json'), 'utf8')) as { version: string };
+  const cacheDir = join(modelsDir, '..', '.cache', 'cdk8s-pod-lifecycle');
+  const cacheFile = join(cacheDir, `k8s-schemas-${version}.json`);
+  try {
+    return new Map(JSON.parse(readFileSync(cacheFile, 'utf8')) as [string, JsonSchema][]);
+  } catch {
+    // no cache yet, or unreadable: load the modules
+  }
+  const schemas = loadSchemas(modelsDir);
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify([...schemas]));
+    renameSync(tmp, cacheFile);
+  } catch {
+    // a read-only node_modules: every run loads the modules
+  }
+  return schemas;
 }
 
 // The published OpenAPI spec leaves objects open; the API server drops unknown fields
@@ -95,7 +120,7 @@ class SchemaIndex {
     this.ajv.addFormat('date-time', true);
     this.ajv.addFormat('int-or-string', true);
     this.ajv.addFormat('string', true);
-    for (const [id, schema] of loadSchemas()) {
+    for (const [id, schema] of cachedSchemas()) {
       this.ajv.addSchema(closeObjects(schema) as JsonSchema, id);
       const props = schema.properties as { apiVersion?: { enum?: string[] }; kind?: { enum?: string[] } } | undefined;
       const apiVersion = props?.apiVersion?.enum?.[0];
