@@ -1,0 +1,141 @@
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { GitClonedSiteInit } from '../../lib';
+import { BenchEntry } from '../entry';
+
+/**
+ * GitClonedSiteInit against what a user writes without it: a Deployment and a Service
+ * from cdk8s-plus-27 with the git-clone init container, the three emptyDir volumes, and
+ * JSON patches for the security contexts cdk8s-plus-27 cannot express.
+ *
+ * Instance i: a named Deployment and Service of the same public https repository (the
+ * one examples/git-cloned-site.ts serves). The clone script depends only on the
+ * repository, so the hand-written side has it as a literal module-level string, copied
+ * once from the library's output the way a user copying it would have it: it costs the
+ * hand-written side nothing per instance, while ours builds it for every instance.
+ */
+export const gitClonedSiteInit: BenchEntry = {
+  name: 'GitClonedSiteInit',
+
+  ours: (chart, i) => {
+    new GitClonedSiteInit(chart, `site-${i}`, {
+      repository: 'https://github.com/mdn/beginner-html-site-styled.git',
+      deploymentName: `site-${i}`,
+      serviceName: `site-${i}`,
+      labels: { component: 'httpd' },
+    });
+  },
+
+  handWritten: (chart, i) => {
+    const labels = { component: 'httpd' };
+    const scope = new Construct(chart, `site-${i}`);
+    const deployment = new kplus.Deployment(scope, 'Deployment', {
+      metadata: { name: `site-${i}`, labels },
+      podMetadata: { labels },
+      replicas: 2,
+    });
+    const site = kplus.Volume.fromEmptyDir(scope, 'GitSiteVolume', 'git-site');
+    deployment.addContainer({
+      name: 'httpd',
+      image: 'httpd:2.4.65',
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: ['httpd-foreground', '-c', 'DocumentRoot "/usr/local/apache2/htdocs/site"'],
+      ports: [{ number: 80, name: 'http' }],
+      resources: {
+        cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+      },
+      volumeMounts: [
+        { path: '/usr/local/apache2/htdocs', volume: site, readOnly: true },
+        { path: '/usr/local/apache2/logs', volume: kplus.Volume.fromEmptyDir(scope, 'LogsVolume', 'httpd-logs') },
+      ],
+    });
+    deployment.addInitContainer({
+      name: 'git-clone',
+      image: 'alpine/git:2.49.1',
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: ['/bin/sh', '-c', CLONE],
+      workingDir: '/git',
+      envVariables: { HOME: kplus.EnvValue.fromValue('/tmp') },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(512) },
+      },
+      volumeMounts: [
+        { path: '/git', volume: site },
+        { path: '/tmp', volume: kplus.Volume.fromEmptyDir(scope, 'GitHomeVolume', 'git-home') },
+      ],
+    });
+    ApiObject.of(deployment).addJsonPatch(
+      JsonPatch.add('/spec/template/spec/containers/0/securityContext', {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+        runAsGroup: 10001,
+        runAsUser: 10001,
+      }),
+      JsonPatch.add('/spec/template/spec/securityContext', {
+        fsGroup: 10001,
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+        sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }],
+      }),
+      JsonPatch.add('/spec/template/spec/initContainers/0/securityContext', {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+        runAsGroup: 65534,
+        runAsUser: 65534,
+      }),
+    );
+    new kplus.Service(scope, 'Service', {
+      metadata: { name: `site-${i}`, labels },
+      type: kplus.ServiceType.NODE_PORT,
+      selector: deployment,
+      ports: [{ port: 80, targetPort: 80, name: 'http' }],
+    });
+  },
+};
+
+// The init container's clone of https://github.com/mdn/beginner-html-site-styled.git
+// into /git/site, typed out.
+const CLONE = `set -eu
+umask 022
+export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_ALLOW_PROTOCOL='https'
+site_git() { git '-c' 'advice.detachedHead=false' '-c' 'core.symlinks=false' "$@"; }
+current=
+if [ -L 'site' ]; then current=$(readlink 'site'); fi
+keep=\${current%%/*}
+for old in .git-site.*; do
+  if { [ -e "$old" ] || [ -L "$old" ]; } && [ "$old" != "$keep" ]; then rm -rf "$old"; fi
+done
+remote=$(site_git ls-remote -- 'https://github.com/mdn/beginner-html-site-styled.git' 'HEAD')
+if [ -z "$remote" ]; then
+  printf 'git-site: %s has no %s\\n' 'https://github.com/mdn/beginner-html-site-styled.git' 'the default branch' >&2
+  exit 1
+fi
+if [ -n "$keep" ] && [ -f "$keep/remote" ] && [ "$remote" = "$(cat "$keep/remote")" ]; then
+  printf 'git-site: %s is up to date\\n' 'the default branch'
+  exit 0
+fi
+new=$(mktemp -d '.git-site.XXXXXX')
+chmod 755 "$new"
+site_git clone '--quiet' '--single-branch' '--depth=1' --separate-git-dir="$new/git" -- 'https://github.com/mdn/beginner-html-site-styled.git' "$new/tree"
+rm -f "$new/tree/.git"
+target="$new/tree"
+if [ ! -d "$target" ]; then
+  printf 'git-site: %s is not a directory in %s\\n' '' 'the default branch' >&2
+  exit 1
+fi
+printf '%s\\n' "$remote" > "$new/remote"
+ln -s "$target" "$new.link"
+mv -f -T "$new.link" 'site'
+printf 'git-site: serving %s\\n' "$(site_git --git-dir="$new/git" rev-parse HEAD)"
+`;
