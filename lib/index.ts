@@ -11,7 +11,7 @@ export * from './httpd-container';
 export * from './write-file-hook';
 export * from './httpd-with-post-start';
 export * from './synth-validations';
-export * from './raw-manifest-fields';
+export { addRawJsonPatch, makeNativeSidecar } from './raw-manifest-fields';
 export * from './http-service';
 export * from './git-clone-script';
 export * from './git-site-containers';

@@ -1,6 +1,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { outsideCheckedFields } from './checked-fields';
 import { containerPointer } from './pod-spec-patch';
 
 // The patches of each object, applied by its wrapped toJson in the order they were added.
@@ -51,6 +52,14 @@ export function addRawJsonPatch(scope: IConstruct, ...patches: JsonPatch[]): voi
 }
 
 /**
+ * The patches {@link addRawJsonPatch} applies to `apiObject`, or undefined when it has none
+ * and its `toJson` is its class's own. Not part of the public API (see index.ts).
+ */
+export function rawJsonPatchesOf(apiObject: ApiObject): readonly JsonPatch[] | undefined {
+  return rawPatches.get(apiObject);
+}
+
+/**
  * Turns an init container of `workload` into a Kubernetes native sidecar: writes its
  * `restartPolicy: Always`, so it starts before the following init containers and the
  * main containers, keeps running beside them, restarts when it exits, and stops after
@@ -67,5 +76,5 @@ export function makeNativeSidecar(workload: kplus.AbstractPod, container: kplus.
   if (!workload.initContainers.includes(container)) {
     throw new Error(`container '${container.name}' is not an init container of ${workload.node.path}`);
   }
-  addRawJsonPatch(workload, JsonPatch.add(`${containerPointer(workload, container)}/restartPolicy`, 'Always'));
+  addRawJsonPatch(workload, outsideCheckedFields(JsonPatch.add(`${containerPointer(workload, container)}/restartPolicy`, 'Always')));
 }

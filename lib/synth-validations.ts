@@ -1,5 +1,8 @@
 import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { isOutsideCheckedFields } from './checked-fields';
+import { rawJsonPatchesOf } from './raw-manifest-fields';
 
 /**
  * A check on the final state of the app, run at synth time: one message per problem,
@@ -36,11 +39,8 @@ export function addSynthCheck(scope: IConstruct, check: SynthCheck): void {
 export function addStandardSynthChecks(scope: IConstruct): void {
   startsPassMemo(scope.node.root);
   addSynthCheck(scope, () => {
-    const { render, index } = passMemo ?? freshRendering();
-    return apiObjectsUnder(scope).flatMap((object) => {
-      const manifest = render(object);
-      return [...selectorProblemsOf(object, manifest, index), ...mountProblemsOf(object, manifest)];
-    });
+    const view = passMemo ?? freshView();
+    return apiObjectsUnder(scope).flatMap((object) => [...selectorProblemsOf(object, view), ...mountProblemsOf(object, view)]);
   });
 }
 
@@ -57,27 +57,16 @@ export function addStandardSynthChecks(scope: IConstruct): void {
  * @returns one message, or none
  */
 export function serviceSelectorProblems(service: IConstruct): string[] {
-  const object = ApiObject.of(service);
-  const { render, index } = freshRendering();
-  return isService(object) ? selectorProblemsOf(object, render(object), index) : [];
+  return selectorProblemsOf(ApiObject.of(service), freshView());
 }
 
-function isService(object: ApiObject): boolean {
-  return object.kind === 'Service' && object.apiVersion === 'v1';
-}
-
-function selectorProblemsOf(
-  object: ApiObject,
-  manifest: Manifest,
-  podLabelIndex: (root: IConstruct) => Map<string, PodLabels[]>,
-): string[] {
-  if (!isService(object)) return [];
-  const selector = (manifest.spec?.selector ?? {}) as Record<string, string>;
-  if (manifest.spec?.type === 'ExternalName' || Object.keys(selector).length === 0) return [];
-  const namespace = manifest.metadata?.namespace;
+function selectorProblemsOf(object: ApiObject, view: FinalState): string[] {
+  if (object.kind !== 'Service' || object.apiVersion !== 'v1') return [];
+  const { type, selector, namespace } = serviceSpecOf(object, view);
+  if (type === 'ExternalName' || Object.keys(selector).length === 0) return [];
   const entries = Object.entries(selector);
   const [firstKey, firstValue] = entries[0];
-  const matches = (podLabelIndex(object.node.root).get(labelPair(firstKey, firstValue)) ?? []).some(
+  const matches = (view.podLabelIndex(object.node.root).get(labelPair(firstKey, firstValue)) ?? []).some(
     ({ labels, namespace: ns }) =>
       (namespace === undefined || ns === undefined || ns === namespace) && entries.every(([key, value]) => labels[key] === value),
   );
@@ -99,12 +88,13 @@ function selectorProblemsOf(
  * @returns one message per mount
  */
 export function volumeMountProblems(workload: IConstruct): string[] {
-  const object = ApiObject.of(workload);
-  return mountProblemsOf(object, object.toJson());
+  return mountProblemsOf(ApiObject.of(workload), freshView());
 }
 
-function mountProblemsOf(object: ApiObject, manifest: Manifest): string[] {
-  const found = podSpecOf(manifest);
+function mountProblemsOf(object: ApiObject, view: FinalState): string[] {
+  // cdk8s-plus adds the volume of every mount it renders: only patches and raw objects can break this.
+  if (!mayRunPods(object) || workloadModelOf(object)) return [];
+  const found = podSpecOf(view.render(object));
   if (!found) return [];
   const { spec, pointer } = found;
   const volumes = new Set(((spec.volumes ?? []) as { name?: string }[]).map((v) => v.name));
@@ -146,14 +136,20 @@ export interface GracePeriodRequirement {
  */
 export function gracePeriodProblems(workload: IConstruct, requirement: GracePeriodRequirement): string[] {
   const object = ApiObject.of(workload);
-  const found = podSpecOf(object.toJson() as Manifest);
-  if (!found) return [];
-  const grace = (found.spec.terminationGracePeriodSeconds as number | undefined) ?? DEFAULT_GRACE_PERIOD_SECONDS;
-  if (grace >= requirement.seconds) return [];
+  const grace = gracePeriodOf(object, freshView());
+  if (grace === undefined || grace >= requirement.seconds) return [];
   return [
     `${describe(object)}: terminationGracePeriodSeconds is ${grace}, but ${requirement.reason} needs ${requirement.seconds}; ` +
       'the kubelet kills the containers when the grace period ends, even in the middle of the hook',
   ];
+}
+
+/** The object's grace period in seconds (Kubernetes' default when not set), undefined without a pod spec. */
+function gracePeriodOf(object: ApiObject, view: FinalState): number | undefined {
+  const owner = workloadModelOf(object);
+  if (owner) return owner.terminationGracePeriod?.toSeconds() ?? DEFAULT_GRACE_PERIOD_SECONDS;
+  const found = podSpecOf(view.render(object));
+  return found && ((found.spec.terminationGracePeriodSeconds as number | undefined) ?? DEFAULT_GRACE_PERIOD_SECONDS);
 }
 
 /** Kubernetes' default `terminationGracePeriodSeconds`. */
@@ -162,17 +158,25 @@ const DEFAULT_GRACE_PERIOD_SECONDS = 30;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized JSON is walked field by field
 type Manifest = any;
 
-// cdk8s runs every validation of the app in one synchronous pass over the construct tree,
-// root first, on a state that cannot change during the pass. Rendering each object once per
-// pass and indexing the pods' labels once keeps the standard checks linear in the app's size
-// (searching every rendered object for each Service was quadratic: minutes at 1,000
-// instances). A validation on the root starts a fresh memo at each pass; the memo is dropped
-// when the pass's task ends, so nothing outside a pass sees it.
-interface Rendering {
+// Rendering an object (ApiObject.toJson: resolve every value, sort keys, apply patches) is
+// what synth itself spends most of its time on, and cdk8s runs the validations once per
+// app.synth() plus once per chart (each Chart.toJson validates the whole app again). So
+// the checks render as little as they can:
+// - a cdk8s-plus workload whose JSON patches are all recorded as outside the checked
+//   fields (the security contexts and native sidecars this library writes) has, for those
+//   fields, the state cdk8s-plus models: its pod labels are its pod metadata, its mounts
+//   all have volumes, its grace period is the one it was built with. The checks read that
+//   (`modelOwner`) and never render it. Any other patch, an instance-level `toJson`, or a
+//   cdk8s whose ApiObject keeps its patches elsewhere sends the object to rendering.
+// - everything else is rendered at most once per validation pass. cdk8s runs a pass in one
+//   synchronous walk over the construct tree, root first, on a state that cannot change
+//   during the pass; a validation on the root starts a fresh memo at each pass, and the
+//   memo is dropped when the pass's task ends, so nothing outside a pass sees it.
+interface FinalState {
   readonly render: (object: ApiObject) => Manifest;
-  readonly index: (root: IConstruct) => Map<string, PodLabels[]>;
+  readonly podLabelIndex: (root: IConstruct) => Map<string, PodLabels[]>;
 }
-let passMemo: Rendering | undefined;
+let passMemo: FinalState | undefined;
 const rootsWithMemo = new WeakSet<IConstruct>();
 
 function startsPassMemo(root: IConstruct): void {
@@ -180,7 +184,7 @@ function startsPassMemo(root: IConstruct): void {
   rootsWithMemo.add(root);
   root.node.addValidation({
     validate: () => {
-      const memo = freshRendering();
+      const memo = freshView();
       passMemo = memo;
       queueMicrotask(() => {
         if (passMemo === memo) passMemo = undefined;
@@ -190,26 +194,68 @@ function startsPassMemo(root: IConstruct): void {
   });
 }
 
-function freshRendering(): Rendering {
+function freshView(): FinalState {
   const manifests = new Map<ApiObject, Manifest>();
   const indexes = new Map<IConstruct, Map<string, PodLabels[]>>();
-  const render = (object: ApiObject): Manifest => {
-    let manifest = manifests.get(object);
-    if (manifest === undefined) {
-      manifest = object.toJson();
-      manifests.set(object, manifest);
-    }
-    return manifest;
+  const view: FinalState = {
+    render: (object) => {
+      let manifest = manifests.get(object);
+      if (manifest === undefined) {
+        manifest = object.toJson();
+        manifests.set(object, manifest);
+      }
+      return manifest;
+    },
+    podLabelIndex: (root) => {
+      let index = indexes.get(root);
+      if (!index) {
+        index = podLabelIndexOf(root, view);
+        indexes.set(root, index);
+      }
+      return index;
+    },
   };
-  const index = (root: IConstruct) => {
-    let found = indexes.get(root);
-    if (!found) {
-      found = podLabelIndexOf(root, render);
-      indexes.set(root, found);
-    }
-    return found;
-  };
-  return { render, index };
+  return view;
+}
+
+/**
+ * The cdk8s-plus construct that renders `object` (a workload, or a Service) when its model
+ * is the final state of every field the checks read; undefined when only rendering tells.
+ */
+function modelOwner(object: ApiObject): IConstruct | undefined {
+  const owner = object.node.scope;
+  if (!(owner instanceof kplus.AbstractPod || owner instanceof kplus.Service) || owner.node.defaultChild !== object) return undefined;
+  // cdk8s 2.x keeps the patches of addJsonPatch in the private field `patches`.
+  const patches = (object as unknown as { patches?: unknown }).patches;
+  if (!Array.isArray(patches) || !patches.every(isOutsideCheckedFields)) return undefined;
+  const rawPatches = rawJsonPatchesOf(object);
+  if (rawPatches ? !rawPatches.every(isOutsideCheckedFields) : Object.hasOwn(object, 'toJson')) return undefined;
+  return owner;
+}
+
+function workloadModelOf(object: ApiObject): kplus.AbstractPod | undefined {
+  const owner = modelOwner(object);
+  return owner instanceof kplus.AbstractPod ? owner : undefined;
+}
+
+interface ServiceSpec {
+  readonly type?: string;
+  readonly selector: Record<string, string>;
+  readonly namespace?: string;
+}
+
+function serviceSpecOf(object: ApiObject, view: FinalState): ServiceSpec {
+  const owner = modelOwner(object);
+  // cdk8s-plus-27 keeps what select() and selectLabel() add in the private field `_selector`.
+  const selector = owner instanceof kplus.Service ? (owner as unknown as { _selector?: unknown })._selector : undefined;
+  if (owner instanceof kplus.Service && isStringRecord(selector))
+    return { type: owner.type, selector, namespace: object.metadata.namespace };
+  const manifest = view.render(object);
+  return { type: manifest.spec?.type, selector: manifest.spec?.selector ?? {}, namespace: manifest.metadata?.namespace };
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'string');
 }
 
 interface PodLabels {
@@ -222,20 +268,35 @@ function labelPair(key: string, value: string): string {
 }
 
 /** The label sets of every pod and pod template under `root`, by each of their key=value pairs. */
-function podLabelIndexOf(root: IConstruct, render: (object: ApiObject) => Manifest): Map<string, PodLabels[]> {
+function podLabelIndexOf(root: IConstruct, view: FinalState): Map<string, PodLabels[]> {
   const index = new Map<string, PodLabels[]>();
-  for (const candidate of apiObjectsUnder(root).filter(mayRunPods).map(render)) {
-    const namespace = candidate.metadata?.namespace as string | undefined;
-    for (const labels of podLabelSets(candidate)) {
-      for (const [key, value] of Object.entries(labels)) {
+  for (const object of apiObjectsUnder(root).filter(mayRunPods)) {
+    for (const podLabels of podLabelsOf(object, view)) {
+      for (const [key, value] of Object.entries(podLabels.labels)) {
         const pair = labelPair(key, value);
         const list = index.get(pair) ?? [];
-        list.push({ labels, namespace });
+        list.push(podLabels);
         index.set(pair, list);
       }
     }
   }
   return index;
+}
+
+/** The label sets of the pods an object runs: its own for a Pod, its pod template's otherwise. */
+function podLabelsOf(object: ApiObject, view: FinalState): PodLabels[] {
+  const owner = workloadModelOf(object);
+  if (owner) return [{ labels: owner.podMetadata.toJson().labels ?? {}, namespace: object.metadata.namespace }];
+  const manifest = view.render(object);
+  const namespace = manifest.metadata?.namespace as string | undefined;
+  const sets = [
+    manifest.kind === 'Pod' ? manifest.metadata?.labels : undefined,
+    manifest.spec?.template?.metadata?.labels,
+    manifest.spec?.jobTemplate?.spec?.template?.metadata?.labels,
+  ];
+  return sets
+    .filter((labels): labels is Record<string, string> => labels !== undefined && labels !== null)
+    .map((labels) => ({ labels, namespace }));
 }
 
 function apiObjectsUnder(scope: IConstruct): ApiObject[] {
@@ -245,10 +306,9 @@ function apiObjectsUnder(scope: IConstruct): ApiObject[] {
 const POD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'ReplicationController']);
 
 /**
- * Whether an object can run pods, decided without rendering it (rendering every object of
- * the app for every Service would cost more than the rest of the synth): the built-in
- * workload kinds, and any custom resource (an API group outside `*.k8s.io`, such as an
- * Argo Rollout), whose pod template is looked for where the built-in ones keep it.
+ * Whether an object can run pods, decided without rendering it: the built-in workload
+ * kinds, and any custom resource (an API group outside `*.k8s.io`, such as an Argo
+ * Rollout), whose pod template is looked for where the built-in ones keep it.
  */
 function mayRunPods(object: ApiObject): boolean {
   if (POD_KINDS.has(object.kind)) return true;
@@ -268,14 +328,4 @@ function podSpecOf(manifest: Manifest): { spec: Manifest; pointer: string } | un
   ];
   const found = candidates.find(([spec]) => Array.isArray(spec?.containers));
   return found && { spec: found[0], pointer: found[1] };
-}
-
-/** The label sets of the pods an object runs: its own for a Pod, its pod template's otherwise. */
-function podLabelSets(manifest: Manifest): Record<string, string>[] {
-  const sets = [
-    manifest.kind === 'Pod' ? manifest.metadata?.labels : undefined,
-    manifest.spec?.template?.metadata?.labels,
-    manifest.spec?.jobTemplate?.spec?.template?.metadata?.labels,
-  ];
-  return sets.filter((labels): labels is Record<string, string> => labels !== undefined && labels !== null);
 }
