@@ -222,19 +222,7 @@ export class AuditLog {
     const flagLines = options.flagLines ?? [];
     flagLines.forEach((line, i) => checkText(ctx, `flagLines[${i}]`, line));
 
-    const values = FLAG_FIELDS.filter((field) => field.fieldRef).map((field) => {
-      const variable = fieldVariable(field);
-      return sh`${variable}=\${${ShellCode.trusted(field.env)}-}
-case $${variable} in ${ShellCode.trusted(field.invalid)}) ${variable}= ;; esac`;
-    });
-    const producer = [
-      printLines([`format=${FLAG_FILE_FORMAT}`]),
-      ...FLAG_FIELDS.map((field) => sh`printf '%s=%s\\n' ${field.key} "$${fieldVariable(field)}"`),
-      sh`printf '\\n'`,
-      sh`printf 'the date is %s\\n' "$human_date"`,
-      sh`printf 'the pod %s has been terminated\\n' "\${f_pod:-unknown}"`,
-      ...(flagLines.length > 0 ? [printLines(flagLines)] : []),
-    ];
+    const producer = [FLAG_HEADER_PRINTER, ...(flagLines.length > 0 ? [printLines(flagLines)] : [])];
     const script = new ShellScript({ shell }).add(
       ...(delaySeconds > 0 ? [sh`sleep ${delaySeconds}`] : []),
       // C locale: English dates, and byte ranges in the case patterns below.
@@ -247,7 +235,7 @@ now=\${now#* }
 stamp=\${now%% *}
 human_date=\${now#* }`,
       sh`# The downward API values, kept only if they look like Kubernetes names: one line, no '/'.`,
-      ...values,
+      DOWNWARD_API_SANITIZERS,
       sh`f_container=${containerName}`,
       // Pod name, UID, time and PID: unique across restarts and repeated hooks, never a
       // hidden name, and well under the 255-byte limit (cut with builtins: no process).
@@ -299,15 +287,7 @@ file=$name_pod.$name_uid.$stamp.$$${FLAG_FILE_EXTENSION}`,
     const cleanupTimeoutSeconds = checkWholeSeconds(ctx, 'cleanupTimeout', options.cleanupTimeout ?? Duration.seconds(60), 1, 86400);
     const { processing, processed, failed } = COLLECTOR_DIRS;
 
-    const resetFields = ShellCode.trusted(FLAG_FIELDS.map((f) => `${fieldVariable(f)}=`).join(' '));
-    const headerCases = joinCode(
-      FLAG_FIELDS.map((f) => {
-        const variable = fieldVariable(f);
-        return sh`      ${`${f.key}=`}*) [ -z "$${variable}" ] || return 1; ${variable}=\${line#*=} ;;`;
-      }),
-    );
-    const checks = joinCode(FLAG_FIELDS.map((f) => sh`  case $${fieldVariable(f)} in ${ShellCode.trusted(f.invalid)}) return 1 ;; esac`));
-    const cleanupEnv = ShellCode.trusted(FLAG_FIELDS.map((f) => `${f.env}="$${fieldVariable(f)}"`).join(' '));
+    const { resetFields, headerCases, checks, cleanupEnv } = COLLECTOR_FIELD_CODE;
 
     const script = new ShellScript().add(sh`LC_ALL=C
 export LC_ALL
@@ -417,6 +397,39 @@ log stopping`);
     return { script, pollSeconds, cleanupTimeoutSeconds, maxAttempts };
   }
 }
+
+// The shell code that depends only on FLAG_FIELDS, built once rather than per hook or collector.
+
+// The preStop hook's downward API values, each emptied unless it looks like a Kubernetes name.
+const DOWNWARD_API_SANITIZERS = joinCode(
+  FLAG_FIELDS.filter((field) => field.fieldRef).map((field) => {
+    const variable = fieldVariable(field);
+    return sh`${variable}=\${${ShellCode.trusted(field.env)}-}
+case $${variable} in ${ShellCode.trusted(field.invalid)}) ${variable}= ;; esac`;
+  }),
+);
+
+// Prints a flag file's header and the seed's two lines.
+const FLAG_HEADER_PRINTER = joinCode([
+  printLines([`format=${FLAG_FILE_FORMAT}`]),
+  ...FLAG_FIELDS.map((field) => sh`printf '%s=%s\\n' ${field.key} "$${fieldVariable(field)}"`),
+  sh`printf '\\n'`,
+  sh`printf 'the date is %s\\n' "$human_date"`,
+  sh`printf 'the pod %s has been terminated\\n' "\${f_pod:-unknown}"`,
+]);
+
+// The collector's parsing of a header, its checks, and the cleanup's environment.
+const COLLECTOR_FIELD_CODE = {
+  resetFields: ShellCode.trusted(FLAG_FIELDS.map((f) => `${fieldVariable(f)}=`).join(' ')),
+  headerCases: joinCode(
+    FLAG_FIELDS.map((f) => {
+      const variable = fieldVariable(f);
+      return sh`      ${`${f.key}=`}*) [ -z "$${variable}" ] || return 1; ${variable}=\${line#*=} ;;`;
+    }),
+  ),
+  checks: joinCode(FLAG_FIELDS.map((f) => sh`  case $${fieldVariable(f)} in ${ShellCode.trusted(f.invalid)}) return 1 ;; esac`)),
+  cleanupEnv: ShellCode.trusted(FLAG_FIELDS.map((f) => `${f.env}="$${fieldVariable(f)}"`).join(' ')),
+};
 
 // The shell variable holding a field's value in both scripts.
 function fieldVariable(field: FlagField): ShellCode {

@@ -233,7 +233,7 @@ export function addGitSiteContainers(
     });
     mounts.push({ path: GIT_SITE.credentialsPath, volume: secretVolume, readOnly: true });
   }
-  const preset = options.gitSecurityPreset ?? SecurityPreset.restricted({ user: GIT_SITE.user, group: GIT_SITE.user });
+  const preset = options.gitSecurityPreset ?? GIT_SECURITY;
   const container = (name: string, command: string[]): kplus.ContainerProps => ({
     name,
     image,
@@ -256,3 +256,6 @@ export function addGitSiteContainers(
   }
   return { script, volume, initContainer, syncContainer };
 }
+
+// A preset is immutable, so every site can share one.
+const GIT_SECURITY = SecurityPreset.restricted({ user: GIT_SITE.user, group: GIT_SITE.user });

@@ -43,8 +43,10 @@ export function defaultPullPolicy(image: string): kplus.ImagePullPolicy {
  * so a non-root start just serves as that user.
  */
 export function defaultHttpdSecurity(): SecurityPreset {
-  return SecurityPreset.restricted({ unprivilegedPortStart: HTTPD.port });
+  return DEFAULT_HTTPD_SECURITY;
 }
+// A preset is immutable, so every construct can share one.
+const DEFAULT_HTTPD_SECURITY = SecurityPreset.restricted({ unprivilegedPortStart: HTTPD.port });
 
 /** Options for {@link addHttpdContainer}, each checked against the owning construct's props. */
 export interface HttpdContainerOptions {

@@ -145,7 +145,7 @@ export class PreStopAuditCollector extends Construct {
       },
       ctx,
     );
-    const securityPreset = props.securityPreset ?? SecurityPreset.baselineRoot();
+    const securityPreset = props.securityPreset ?? COLLECTOR_SECURITY;
 
     this.daemonSet = new kplus.DaemonSet(this, 'DaemonSet', {
       // An explicit `name: undefined` would erase the generated name.
@@ -179,3 +179,6 @@ export class PreStopAuditCollector extends Construct {
     if (tolerations.length > 0) this.daemonSet.scheduling.tolerate(kplus.Node.tainted(...tolerations));
   }
 }
+
+// A preset is immutable, so every collector can share one.
+const COLLECTOR_SECURITY = SecurityPreset.baselineRoot();

@@ -76,8 +76,10 @@ export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOpti
  * uses when started as root: bind port 80, switch its workers to `daemon`, signal them.
  */
 export function auditedHttpdSecurity(): SecurityPreset {
-  return SecurityPreset.baselineRoot({ addCapabilities: ['NET_BIND_SERVICE', 'SETUID', 'SETGID', 'KILL'] });
+  return AUDITED_HTTPD_SECURITY;
 }
+// A preset is immutable, so every construct can share one.
+const AUDITED_HTTPD_SECURITY = SecurityPreset.baselineRoot({ addCapabilities: ['NET_BIND_SERVICE', 'SETUID', 'SETGID', 'KILL'] });
 
 /**
  * The seed's preStop scenario: an `httpd` Pod whose preStop hook drops a flag file into a

@@ -134,7 +134,9 @@ export interface ShellScriptProps {
 export class ShellScript {
   /** The interpreter that runs the script. */
   public readonly shell: string;
-  private readonly steps: ShellCode[] = [];
+  // The source itself, not a list of steps: the text a container's command holds is this
+  // same string, so a script is kept in memory once, however often it is rendered.
+  private source = 'set -eu\n';
 
   /** An empty script (`set -eu` only) for the given shell; add steps with {@link add}. */
   public constructor(props: ShellScriptProps = {}) {
@@ -143,17 +145,17 @@ export class ShellScript {
 
   /** Appends steps to the script. Returns the script, for chaining. */
   public add(...steps: ShellCode[]): this {
-    this.steps.push(...steps);
+    this.source = [this.source, ...steps.map((step) => `${step.source}\n`)].join('');
     return this;
   }
 
   /** The script's source text. */
   public render(): string {
-    return ['set -eu', ...this.steps.map((s) => s.source)].join('\n') + '\n';
+    return this.source;
   }
 
   /** The exec form: `[shell, '-c', script]`. */
   public toCommand(): string[] {
-    return [this.shell, '-c', this.render()];
+    return [this.shell, '-c', this.source];
   }
 }

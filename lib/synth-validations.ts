@@ -66,9 +66,10 @@ function selectorProblemsOf(object: ApiObject, view: FinalState): string[] {
   if (type === 'ExternalName' || Object.keys(selector).length === 0) return [];
   const entries = Object.entries(selector);
   const [firstKey, firstValue] = entries[0];
-  const matches = (view.podLabelIndex(object.node.root).get(labelPair(firstKey, firstValue)) ?? []).some(
-    ({ labels, namespace: ns }) =>
-      (namespace === undefined || ns === undefined || ns === namespace) && entries.every(([key, value]) => labels[key] === value),
+  const matches = (view.podsByLabel(object.node.root, firstKey).get(firstValue) ?? []).some(
+    (pod) =>
+      (namespace === undefined || pod.namespace === undefined || pod.namespace === namespace) &&
+      entries.every(([key, value]) => pod.label(key) === value),
   );
   if (matches) return [];
   const where = namespace === undefined ? '' : ` in namespace ${namespace}`;
@@ -174,7 +175,8 @@ type Manifest = any;
 //   memo is dropped when the pass's task ends, so nothing outside a pass sees it.
 interface FinalState {
   readonly render: (object: ApiObject) => Manifest;
-  readonly podLabelIndex: (root: IConstruct) => Map<string, PodLabels[]>;
+  /** The pods and pod templates under `root` that have label `key`, by its value. */
+  readonly podsByLabel: (root: IConstruct, key: string) => Map<string, PodLabels[]>;
 }
 let passMemo: FinalState | undefined;
 const rootsWithMemo = new WeakSet<IConstruct>();
@@ -196,7 +198,8 @@ function startsPassMemo(root: IConstruct): void {
 
 function freshView(): FinalState {
   const manifests = new Map<ApiObject, Manifest>();
-  const indexes = new Map<IConstruct, Map<string, PodLabels[]>>();
+  const pods = new Map<IConstruct, PodLabels[]>();
+  const indexes = new Map<IConstruct, Map<string, Map<string, PodLabels[]>>>();
   const view: FinalState = {
     render: (object) => {
       let manifest = manifests.get(object);
@@ -206,11 +209,25 @@ function freshView(): FinalState {
       }
       return manifest;
     },
-    podLabelIndex: (root) => {
-      let index = indexes.get(root);
+    podsByLabel: (root, key) => {
+      let byKey = indexes.get(root);
+      if (!byKey) indexes.set(root, (byKey = new Map()));
+      let index = byKey.get(key);
       if (!index) {
-        index = podLabelIndexOf(root, view);
-        indexes.set(root, index);
+        let podsOfRoot = pods.get(root);
+        if (!podsOfRoot)
+          pods.set(
+            root,
+            (podsOfRoot = apiObjectsUnder(root)
+              .filter(mayRunPods)
+              .flatMap((o) => podLabelsOf(o, view))),
+          );
+        index = new Map();
+        for (const pod of podsOfRoot) {
+          const value = pod.label(key);
+          if (value !== undefined) index.set(value, [...(index.get(value) ?? []), pod]);
+        }
+        byKey.set(key, index);
       }
       return index;
     },
@@ -258,35 +275,27 @@ function isStringRecord(value: unknown): value is Record<string, string> {
   return typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'string');
 }
 
+/** The labels of a pod, or of the pods of a pod template. */
 interface PodLabels {
-  readonly labels: Record<string, string>;
+  readonly label: (key: string) => string | undefined;
   readonly namespace?: string;
-}
-
-function labelPair(key: string, value: string): string {
-  return `${key}\n${value}`;
-}
-
-/** The label sets of every pod and pod template under `root`, by each of their key=value pairs. */
-function podLabelIndexOf(root: IConstruct, view: FinalState): Map<string, PodLabels[]> {
-  const index = new Map<string, PodLabels[]>();
-  for (const object of apiObjectsUnder(root).filter(mayRunPods)) {
-    for (const podLabels of podLabelsOf(object, view)) {
-      for (const [key, value] of Object.entries(podLabels.labels)) {
-        const pair = labelPair(key, value);
-        const list = index.get(pair) ?? [];
-        list.push(podLabels);
-        index.set(pair, list);
-      }
-    }
-  }
-  return index;
 }
 
 /** The label sets of the pods an object runs: its own for a Pod, its pod template's otherwise. */
 function podLabelsOf(object: ApiObject, view: FinalState): PodLabels[] {
   const owner = workloadModelOf(object);
-  if (owner) return [{ labels: owner.podMetadata.toJson().labels ?? {}, namespace: object.metadata.namespace }];
+  if (owner) {
+    // Read one label at a time, unresolved, unless a value is not a plain string (a token).
+    const metadata = owner.podMetadata;
+    let resolved: Record<string, string> | undefined;
+    const label = (key: string): string | undefined => {
+      const value: unknown = metadata.getLabel(key);
+      if (value === undefined || typeof value === 'string') return value;
+      resolved ??= (metadata.toJson().labels ?? {}) as Record<string, string>;
+      return ownLabel(resolved, key);
+    };
+    return [{ label, namespace: object.metadata.namespace }];
+  }
   const manifest = view.render(object);
   const namespace = manifest.metadata?.namespace as string | undefined;
   const sets = [
@@ -296,7 +305,12 @@ function podLabelsOf(object: ApiObject, view: FinalState): PodLabels[] {
   ];
   return sets
     .filter((labels): labels is Record<string, string> => labels !== undefined && labels !== null)
-    .map((labels) => ({ labels, namespace }));
+    .map((labels) => ({ label: (key: string) => ownLabel(labels, key), namespace }));
+}
+
+// Not inherited members: a label key may be `constructor`.
+function ownLabel(labels: Record<string, string>, key: string): string | undefined {
+  return Object.hasOwn(labels, key) ? labels[key] : undefined;
 }
 
 function apiObjectsUnder(scope: IConstruct): ApiObject[] {

@@ -109,10 +109,15 @@ export function checkNodePort(ctx: PropContext, prop: string, value: number): nu
   return checkIntegerRange(ctx, prop, value, 30000, 32767, 'a NodePort (the default service-node-port-range)');
 }
 
+// A '/' followed by nothing, '.' or '..', up to the next '/' or the end: an empty, '.' or
+// '..' segment, or a trailing '/'.
+const NOT_NORMALIZED_PATH = /\/\.{0,2}(\/|$)/;
+
 /**
  * Checks an absolute, normalized POSIX path: starts with `/`, no `.` or `..` segments,
  * no empty segments, no trailing `/` (except `/` itself), no NUL byte.
  */
+
 export function checkAbsolutePath(ctx: PropContext, prop: string, value: string): string {
   if (!value.startsWith('/')) {
     throw ctx.error(prop, value, "is not an absolute path: it must start with '/'");
@@ -120,8 +125,7 @@ export function checkAbsolutePath(ctx: PropContext, prop: string, value: string)
   if (value.includes('\0')) {
     throw ctx.error(prop, value, 'is not a valid path: it holds a NUL byte');
   }
-  const segments = value.split('/').slice(1);
-  if (value !== '/' && segments.some((s) => s === '' || s === '.' || s === '..')) {
+  if (value !== '/' && NOT_NORMALIZED_PATH.test(value)) {
     throw ctx.error(prop, value, "is not a normalized path: no '.', '..', empty segments or trailing '/'");
   }
   return value;
