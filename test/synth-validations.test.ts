@@ -4,11 +4,14 @@ import { Construct } from 'constructs';
 import {
   addStandardSynthChecks,
   addSynthCheck,
+  GitClonedSiteInit,
   gracePeriodProblems,
   HttpdWithPostStart,
   serviceSelectorProblems,
+  setManifestField,
   volumeMountProblems,
 } from '../lib';
+import { buildExamples } from '../examples/main';
 import { synthValid } from './support/manifests';
 
 const ADDR_LABEL_POINTER = '/metadata/labels/cdk8s.io~1metadata.addr';
@@ -204,5 +207,51 @@ describe('through app.synth(), as cdk8s synth runs it', () => {
     new HttpdWithPostStart(chart, 'web');
     new HookedPod(chart, 'hooked', 30);
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe("reading cdk8s-plus-27's model instead of rendering", () => {
+  /** Every validation problem of the app, and how many objects were rendered to find them. */
+  function validateCountingRenders(app: App): { problems: string[]; renders: number } {
+    const toJson = jest.spyOn(ApiObject.prototype, 'toJson');
+    try {
+      const problems = app.node.findAll().flatMap((c) => c.node.validate());
+      return { problems, renders: toJson.mock.calls.length };
+    } finally {
+      toJson.mockRestore();
+    }
+  }
+
+  test('the checks of every example chart and a native sidecar render nothing: the private state they read is where they expect it', () => {
+    // If a cdk8s or cdk8s-plus-27 upgrade moves that state, the checks still work (they
+    // render instead) but synth gets slower: this test is the one that notices.
+    const app = buildExamples(Testing.app());
+    new GitClonedSiteInit(new Chart(app, 'native'), 'site', {
+      repository: 'https://example.com/site.git',
+      syncInterval: Duration.seconds(30),
+      nativeSidecar: true,
+    });
+    expect(validateCountingRenders(app)).toEqual({ problems: [], renders: 0 });
+  });
+
+  test('a selector or label changed through cdk8s-plus after the constructor is checked without rendering', () => {
+    const { app, chart } = appAndChart();
+    const site = new HttpdWithPostStart(chart, 'web', { serviceName: 'web' });
+    site.service.selectLabel('tier', 'front');
+    expect(validateCountingRenders(app)).toEqual({
+      problems: [expect.stringMatching(/^Service 'web' \(site\/web\/Service\/Resource\): selector \{.*"tier":"front"\} matches no Pod/)],
+      renders: 0,
+    });
+    site.pod.metadata.addLabel('tier', 'front');
+    expect(validateCountingRenders(app)).toEqual({ problems: [], renders: 0 });
+  });
+
+  test("a JSON patch of the user's sends the object to rendering, so the checks see the patched manifest", () => {
+    const { app, chart } = appAndChart();
+    const site = new HttpdWithPostStart(chart, 'web');
+    setManifestField(site.pod, '/spec/terminationGracePeriodSeconds', 5);
+    expect(validateCountingRenders(app)).toEqual({ problems: [], renders: 1 });
+    setManifestField(site.pod, '/metadata/labels', {});
+    expect(validateCountingRenders(app).problems).toEqual([expect.stringContaining('matches no Pod')]);
   });
 });
