@@ -106,7 +106,7 @@ export interface PreStopFlagHookOptions {
 
 /** What {@link AuditLog.preStopHook} builds: put its parts into the container's props. */
 export interface PreStopFlagHook {
-  /** The script the hook runs. */
+  /** The script the hook runs; frozen, shared by every call with the same options. */
   readonly script: ShellScript;
   /** For `lifecycle.preStop`. */
   readonly handler: kplus.Handler;
@@ -145,7 +145,7 @@ export interface AuditCollectorScriptOptions {
 
 /** What {@link AuditLog.collectorScript} builds. */
 export interface AuditCollectorScript {
-  /** The loop, run as the collector container's command. */
+  /** The loop, run as the collector container's command; frozen, shared by every call with the same options. */
   readonly script: ShellScript;
   /** The pause between passes, in seconds. */
   readonly pollSeconds: number;
@@ -221,7 +221,12 @@ export class AuditLog {
     const shell = checkAbsolutePath(ctx, 'shell', options.shell ?? '/bin/sh');
     const flagLines = options.flagLines ?? [];
     flagLines.forEach((line, i) => checkText(ctx, `flagLines[${i}]`, line));
+    return shared(JSON.stringify(['preStop', this.mountPath, containerName, delaySeconds, shell, flagLines]), () =>
+      this.buildPreStopHook(containerName, delaySeconds, shell, flagLines),
+    );
+  }
 
+  private buildPreStopHook(containerName: string, delaySeconds: number, shell: string, flagLines: readonly string[]): PreStopFlagHook {
     const producer = [FLAG_HEADER_PRINTER, ...(flagLines.length > 0 ? [printLines(flagLines)] : [])];
     const script = new ShellScript({ shell }).add(
       ...(delaySeconds > 0 ? [sh`sleep ${delaySeconds}`] : []),
@@ -285,8 +290,18 @@ file=$name_pod.$name_uid.$stamp.$$${FLAG_FILE_EXTENSION}`,
     const pollSeconds = checkWholeSeconds(ctx, 'pollInterval', options.pollInterval ?? Duration.seconds(5), 1, 3600);
     const maxAttempts = checkIntegerRange(ctx, 'maxAttempts', options.maxAttempts ?? 3, 1, 100);
     const cleanupTimeoutSeconds = checkWholeSeconds(ctx, 'cleanupTimeout', options.cleanupTimeout ?? Duration.seconds(60), 1, 86400);
-    const { processing, processed, failed } = COLLECTOR_DIRS;
+    return shared(JSON.stringify(['collector', this.mountPath, cleanup, pollSeconds, maxAttempts, cleanupTimeoutSeconds]), () =>
+      this.buildCollectorScript(cleanup, pollSeconds, maxAttempts, cleanupTimeoutSeconds),
+    );
+  }
 
+  private buildCollectorScript(
+    cleanup: readonly string[],
+    pollSeconds: number,
+    maxAttempts: number,
+    cleanupTimeoutSeconds: number,
+  ): AuditCollectorScript {
+    const { processing, processed, failed } = COLLECTOR_DIRS;
     const { resetFields, headerCases, checks, cleanupEnv } = COLLECTOR_FIELD_CODE;
 
     const script = new ShellScript().add(sh`LC_ALL=C
@@ -396,6 +411,26 @@ done
 log stopping`);
     return { script, pollSeconds, cleanupTimeoutSeconds, maxAttempts };
   }
+}
+
+// Each script is a pure function of its checked options, and the pods of an app usually all
+// get the same one: it is built once and shared, so a thousand audited pods hold one copy
+// of the hook instead of a thousand. Shared results are frozen (a script's add() throws).
+// An app has a handful of distinct scripts; a test run may have thousands, so the cache
+// forgets everything when it is full.
+const sharedResults = new Map<string, PreStopFlagHook | AuditCollectorScript>();
+const MAX_SHARED_RESULTS = 64;
+
+function shared<T extends PreStopFlagHook | AuditCollectorScript>(key: string, build: () => T): T {
+  const found = sharedResults.get(key);
+  if (found) return found as T;
+  if (sharedResults.size >= MAX_SHARED_RESULTS) sharedResults.clear();
+  const result = build();
+  Object.freeze(result.script);
+  if ('envVariables' in result) Object.freeze(result.envVariables);
+  Object.freeze(result);
+  sharedResults.set(key, result);
+  return result;
 }
 
 // The shell code that depends only on FLAG_FIELDS, built once rather than per hook or collector.

@@ -1,0 +1,38 @@
+import { Duration } from 'cdk8s';
+import { AuditLog, PreStopAuditCollector, PreStopAuditedPod, sh } from '../lib';
+import { newChart } from './support/manifests';
+
+describe('AuditLog builds each distinct script once', () => {
+  test('pods and collectors with the same options share one script; other options get their own', () => {
+    const chart = newChart();
+    const auditLog = new AuditLog();
+    const [a, b] = ['a', 'b'].map((id) => new PreStopAuditedPod(chart, id, { auditLog }));
+    const withLines = new PreStopAuditedPod(chart, 'c', { auditLog, flagLines: ['drained'] });
+    expect(b.preStopHook.script).toBe(a.preStopHook.script);
+    expect(withLines.preStopHook.script).not.toBe(a.preStopHook.script);
+    expect(withLines.preStopHook.script.render()).toContain("'drained'");
+
+    const collect = (id: string, pollInterval: Duration) =>
+      new PreStopAuditCollector(chart, id, { auditLog, cleanupCommand: ['/bin/true'], pollInterval }).loop.script;
+    const [x, y, z] = [collect('x', Duration.seconds(5)), collect('y', Duration.seconds(5)), collect('z', Duration.seconds(7))];
+    expect(y).toBe(x);
+    expect(z).not.toBe(x);
+    expect(z.render()).toContain("poll_seconds='7'");
+  });
+
+  test('another AuditLog with the same mount path shares the script; another mount path does not', () => {
+    const options = { containerName: 'httpd' };
+    const hook = new AuditLog().preStopHook(options);
+    expect(new AuditLog({ hostPath: '/var/other' }).preStopHook(options).script).toBe(hook.script);
+    const elsewhere = new AuditLog({ mountPath: '/audit' }).preStopHook(options);
+    expect(elsewhere.script).not.toBe(hook.script);
+    expect(elsewhere.script.render()).toContain("'/audit/.'");
+  });
+
+  test('a shared script is frozen: adding to it throws instead of changing every pod that uses it', () => {
+    const { script } = new AuditLog().preStopHook({ containerName: 'httpd' });
+    const before = script.render();
+    expect(() => script.add(sh`echo more`)).toThrow(TypeError);
+    expect(new AuditLog().preStopHook({ containerName: 'httpd' }).script.render()).toBe(before);
+  });
+});
