@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { sharedFrozen } from './shared-scripts';
 import { atomicWriteInto, printLines, sh, ShellCode, ShellScript } from './shell';
 import { checkAbsolutePath, checkDnsLabel, checkIntegerRange, checkText, checkWholeSeconds, PropContext } from './validation';
 
@@ -221,7 +222,7 @@ export class AuditLog {
     const shell = checkAbsolutePath(ctx, 'shell', options.shell ?? '/bin/sh');
     const flagLines = options.flagLines ?? [];
     flagLines.forEach((line, i) => checkText(ctx, `flagLines[${i}]`, line));
-    return shared(JSON.stringify(['preStop', this.mountPath, containerName, delaySeconds, shell, flagLines]), () =>
+    return sharedFrozen(['preStop', this.mountPath, containerName, delaySeconds, shell, flagLines], () =>
       this.buildPreStopHook(containerName, delaySeconds, shell, flagLines),
     );
   }
@@ -290,7 +291,7 @@ file=$name_pod.$name_uid.$stamp.$$${FLAG_FILE_EXTENSION}`,
     const pollSeconds = checkWholeSeconds(ctx, 'pollInterval', options.pollInterval ?? Duration.seconds(5), 1, 3600);
     const maxAttempts = checkIntegerRange(ctx, 'maxAttempts', options.maxAttempts ?? 3, 1, 100);
     const cleanupTimeoutSeconds = checkWholeSeconds(ctx, 'cleanupTimeout', options.cleanupTimeout ?? Duration.seconds(60), 1, 86400);
-    return shared(JSON.stringify(['collector', this.mountPath, cleanup, pollSeconds, maxAttempts, cleanupTimeoutSeconds]), () =>
+    return sharedFrozen(['collector', this.mountPath, cleanup, pollSeconds, maxAttempts, cleanupTimeoutSeconds], () =>
       this.buildCollectorScript(cleanup, pollSeconds, maxAttempts, cleanupTimeoutSeconds),
     );
   }
@@ -411,26 +412,6 @@ done
 log stopping`);
     return { script, pollSeconds, cleanupTimeoutSeconds, maxAttempts };
   }
-}
-
-// Each script is a pure function of its checked options, and the pods of an app usually all
-// get the same one: it is built once and shared, so a thousand audited pods hold one copy
-// of the hook instead of a thousand. Shared results are frozen (a script's add() throws).
-// An app has a handful of distinct scripts; a test run may have thousands, so the cache
-// forgets everything when it is full.
-const sharedResults = new Map<string, PreStopFlagHook | AuditCollectorScript>();
-const MAX_SHARED_RESULTS = 64;
-
-function shared<T extends PreStopFlagHook | AuditCollectorScript>(key: string, build: () => T): T {
-  const found = sharedResults.get(key);
-  if (found) return found as T;
-  if (sharedResults.size >= MAX_SHARED_RESULTS) sharedResults.clear();
-  const result = build();
-  Object.freeze(result.script);
-  if ('envVariables' in result) Object.freeze(result.envVariables);
-  Object.freeze(result);
-  sharedResults.set(key, result);
-  return result;
 }
 
 // The shell code that depends only on FLAG_FIELDS, built once rather than per hook or collector.

@@ -1,3 +1,4 @@
+import { sharedFrozen } from './shared-scripts';
 import { sh, shellQuote, ShellCode, ShellScript } from './shell';
 import { checkAbsolutePath, checkIntegerRange, checkText, PropContext } from './validation';
 
@@ -232,12 +233,8 @@ export class GitCloneScript {
   private readonly shell: string;
 
   /**
-   * @param props what to clone
-   * @param ctx where errors in `props` are reported; constructs pass theirs, so errors name
-   *   the construct the user wrote
-   */
-  /**
-   * Checks the props and builds the scripts.
+   * Checks the props and builds the scripts (or reuses them: equal props give the same,
+   * frozen, {@link once} script).
    * @param props what to clone and how
    * @param ctx where errors in `props` are reported; constructs pass theirs, so errors
    *   name the construct the user wrote
@@ -267,55 +264,10 @@ export class GitCloneScript {
       }
     }
 
-    const gitConfig = ['-c', 'advice.detachedHead=false', '-c', `core.symlinks=${props.keepSymlinks ? 'true' : 'false'}`];
-    if (creds?.kind === 'https') {
-      // git runs `!` helpers with sh; the helper prints the mounted files, so the token is
-      // never in the manifest, the URL or any command line.
-      const helper = `!f() { test "$1" = get || return 0; printf 'username=%s\\npassword=%s\\n' "$(cat ${shellQuote(creds.usernamePath)})" "$(cat ${shellQuote(creds.passwordPath)})"; }; f`;
-      gitConfig.push('-c', `credential.helper=${helper}`);
-    }
-    const { linkName, snapshotPrefix } = GIT_CLONE_LAYOUT;
-    const patterns = ref === undefined ? ['HEAD'] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
-    const wanted = ref === undefined ? 'the default branch' : `branch or tag ${ref}`;
-    const cloneArgs = ['--quiet', '--single-branch', `--depth=${depth}`, ...(ref === undefined ? [] : [`--branch=${ref}`])];
-    const served = subPath === undefined ? ShellCode.trusted('') : sh`/${subPath}`;
-
-    this.once = new ShellScript({ shell: this.shell }).add(
-      ShellCode.trusted('umask 022'),
-      sh`export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_ALLOW_PROTOCOL=${this.protocol}`,
-      ...(creds?.kind === 'ssh' ? [sh`export GIT_SSH_COMMAND=${sshCommand(creds.privateKeyPath, creds.knownHostsPath)}`] : []),
-      sh`site_git() { git ${gitConfig} "$@"; }`,
-      // Keep only the snapshot the link points to: this drops a half-written clone of an
-      // interrupted run and the tree the previous update replaced (kept one interval for
-      // requests still reading it).
-      sh`current=
-if [ -L ${linkName} ]; then current=$(readlink ${linkName}); fi
-keep=\${current%%/*}
-for old in ${ShellCode.trusted(snapshotPrefix)}*; do
-  if { [ -e "$old" ] || [ -L "$old" ]; } && [ "$old" != "$keep" ]; then rm -rf "$old"; fi
-done
-remote=$(site_git ls-remote -- ${props.repository} ${patterns})
-if [ -z "$remote" ]; then
-  printf 'git-site: %s has no %s\\n' ${props.repository} ${wanted} >&2
-  exit 1
-fi
-if [ -n "$keep" ] && [ -f "$keep/remote" ] && [ "$remote" = "$(cat "$keep/remote")" ]; then
-  printf 'git-site: %s is up to date\\n' ${wanted}
-  exit 0
-fi
-new=$(mktemp -d ${snapshotPrefix + 'XXXXXX'})
-chmod 755 "$new"
-site_git clone ${cloneArgs} --separate-git-dir="$new/git" -- ${props.repository} "$new/tree"
-rm -f "$new/tree/.git"
-target="$new/tree"${served}
-if [ ! -d "$target" ]; then
-  printf 'git-site: %s is not a directory in %s\\n' ${subPath ?? ''} ${wanted} >&2
-  exit 1
-fi
-printf '%s\\n' "$remote" > "$new/remote"
-ln -s "$target" "$new.link"
-mv -f -T "$new.link" ${linkName}
-printf 'git-site: serving %s\\n' "$(site_git --git-dir="$new/git" rev-parse HEAD)"`,
+    const keepSymlinks = props.keepSymlinks ?? false;
+    const inputs = ['git-once', this.protocol, props.repository, ref, depth, subPath, this.shell, creds, keepSymlinks];
+    this.once = sharedFrozen(inputs, () =>
+      buildOnce({ protocol: this.protocol, repository: props.repository, ref, depth, subPath, shell: this.shell, creds, keepSymlinks }),
     );
   }
 
@@ -363,4 +315,69 @@ function sshCommand(privateKeyPath: string, knownHostsPath: string): string {
     `-o UserKnownHostsFile=${knownHostsPath}`,
     '-o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=30',
   ].join(' ');
+}
+
+interface OnceInputs {
+  readonly protocol: GitProtocol;
+  readonly repository: string;
+  readonly ref?: string;
+  readonly depth: number;
+  readonly subPath?: string;
+  readonly shell: string;
+  readonly creds?: GitCredentialFiles;
+  readonly keepSymlinks: boolean;
+}
+
+// The init container's script, one update; built once per distinct input (see the constructor).
+function buildOnce({ protocol, repository, ref, depth, subPath, shell, creds, keepSymlinks }: OnceInputs): ShellScript {
+  const gitConfig = ['-c', 'advice.detachedHead=false', '-c', `core.symlinks=${keepSymlinks ? 'true' : 'false'}`];
+  if (creds?.kind === 'https') {
+    // git runs `!` helpers with sh; the helper prints the mounted files, so the token is
+    // never in the manifest, the URL or any command line.
+    const helper = `!f() { test "$1" = get || return 0; printf 'username=%s\\npassword=%s\\n' "$(cat ${shellQuote(creds.usernamePath)})" "$(cat ${shellQuote(creds.passwordPath)})"; }; f`;
+    gitConfig.push('-c', `credential.helper=${helper}`);
+  }
+  const { linkName, snapshotPrefix } = GIT_CLONE_LAYOUT;
+  const patterns = ref === undefined ? ['HEAD'] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
+  const wanted = ref === undefined ? 'the default branch' : `branch or tag ${ref}`;
+  const cloneArgs = ['--quiet', '--single-branch', `--depth=${depth}`, ...(ref === undefined ? [] : [`--branch=${ref}`])];
+  const served = subPath === undefined ? ShellCode.trusted('') : sh`/${subPath}`;
+
+  return new ShellScript({ shell }).add(
+    ShellCode.trusted('umask 022'),
+    sh`export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_ALLOW_PROTOCOL=${protocol}`,
+    ...(creds?.kind === 'ssh' ? [sh`export GIT_SSH_COMMAND=${sshCommand(creds.privateKeyPath, creds.knownHostsPath)}`] : []),
+    sh`site_git() { git ${gitConfig} "$@"; }`,
+    // Keep only the snapshot the link points to: this drops a half-written clone of an
+    // interrupted run and the tree the previous update replaced (kept one interval for
+    // requests still reading it).
+    sh`current=
+if [ -L ${linkName} ]; then current=$(readlink ${linkName}); fi
+keep=\${current%%/*}
+for old in ${ShellCode.trusted(snapshotPrefix)}*; do
+  if { [ -e "$old" ] || [ -L "$old" ]; } && [ "$old" != "$keep" ]; then rm -rf "$old"; fi
+done
+remote=$(site_git ls-remote -- ${repository} ${patterns})
+if [ -z "$remote" ]; then
+  printf 'git-site: %s has no %s\\n' ${repository} ${wanted} >&2
+  exit 1
+fi
+if [ -n "$keep" ] && [ -f "$keep/remote" ] && [ "$remote" = "$(cat "$keep/remote")" ]; then
+  printf 'git-site: %s is up to date\\n' ${wanted}
+  exit 0
+fi
+new=$(mktemp -d ${snapshotPrefix + 'XXXXXX'})
+chmod 755 "$new"
+site_git clone ${cloneArgs} --separate-git-dir="$new/git" -- ${repository} "$new/tree"
+rm -f "$new/tree/.git"
+target="$new/tree"${served}
+if [ ! -d "$target" ]; then
+  printf 'git-site: %s is not a directory in %s\\n' ${subPath ?? ''} ${wanted} >&2
+  exit 1
+fi
+printf '%s\\n' "$remote" > "$new/remote"
+ln -s "$target" "$new.link"
+mv -f -T "$new.link" ${linkName}
+printf 'git-site: serving %s\\n' "$(site_git --git-dir="$new/git" rev-parse HEAD)"`,
+  );
 }

@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { AuditLog, PreStopAuditCollector, PreStopAuditedPod, sh } from '../lib';
+import { AuditLog, GitClonedSiteInit, GitCloneScript, PreStopAuditCollector, PreStopAuditedPod, sh } from '../lib';
 import { newChart } from './support/manifests';
 
 describe('AuditLog builds each distinct script once', () => {
@@ -34,5 +34,24 @@ describe('AuditLog builds each distinct script once', () => {
     const before = script.render();
     expect(() => script.add(sh`echo more`)).toThrow(TypeError);
     expect(new AuditLog().preStopHook({ containerName: 'httpd' }).script.render()).toBe(before);
+  });
+});
+
+describe('GitCloneScript builds each distinct clone script once', () => {
+  const repository = 'https://example.com/site.git';
+
+  test('sites of the same repository and options share the init script; another ref gets its own', () => {
+    const chart = newChart();
+    const [a, b] = ['a', 'b'].map((id) => new GitClonedSiteInit(chart, id, { repository }));
+    const tagged = new GitClonedSiteInit(chart, 'c', { repository, ref: 'v2' });
+    expect(b.script.once).toBe(a.script.once);
+    expect(tagged.script.once).not.toBe(a.script.once);
+    expect(tagged.script.once.render()).toContain("'refs/tags/v2'");
+  });
+
+  test('the shared script is frozen', () => {
+    const { once } = new GitCloneScript({ repository });
+    expect(() => once.add(sh`echo more`)).toThrow(TypeError);
+    expect(new GitCloneScript({ repository }).once).toBe(once);
   });
 });
