@@ -1,4 +1,4 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, App, ImplicitTokenResolver, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { isOutsideCheckedFields } from './checked-fields';
@@ -167,8 +167,9 @@ type Manifest = any;
 //   fields (the security contexts and native sidecars this library writes) has, for those
 //   fields, the state cdk8s-plus models: its pod labels are its pod metadata, its mounts
 //   all have volumes, its grace period is the one it was built with. The checks read that
-//   (`modelOwner`) and never render it. Any other patch, an instance-level `toJson`, or a
-//   cdk8s whose ApiObject keeps its patches elsewhere sends the object to rendering.
+//   (`modelOwner`) and never render it. Any other patch, an instance-level `toJson`, an
+//   app with resolvers of its own, or a cdk8s whose ApiObject keeps its patches elsewhere
+//   sends the object to rendering.
 // - everything else is rendered at most once per validation pass. cdk8s runs a pass in one
 //   synchronous walk over the construct tree, root first, on a state that cannot change
 //   during the pass; a validation on the root starts a fresh memo at each pass, and the
@@ -242,6 +243,11 @@ function freshView(): FinalState {
 function modelOwner(object: ApiObject): IConstruct | undefined {
   const owner = object.node.scope;
   if (!(owner instanceof kplus.AbstractPod || owner instanceof kplus.Service) || owner.node.defaultChild !== object) return undefined;
+  // An app's own resolvers may rewrite any value as it is rendered.
+  const resolvers = (object.node.root as Partial<App>).resolvers ?? [];
+  if (!resolvers.every((r) => r instanceof LazyResolver || r instanceof ImplicitTokenResolver || r instanceof NumberStringUnionResolver)) {
+    return undefined;
+  }
   // cdk8s 2.x keeps the patches of addJsonPatch in the private field `patches`.
   const patches = (object as unknown as { patches?: unknown }).patches;
   if (!Array.isArray(patches) || !patches.every(isOutsideCheckedFields)) return undefined;

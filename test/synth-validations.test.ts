@@ -1,4 +1,4 @@
-import { ApiObject, App, Chart, Cron, Duration, JsonPatch, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, Cron, Duration, IResolver, JsonPatch, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
@@ -244,6 +244,18 @@ describe("reading cdk8s-plus-27's model instead of rendering", () => {
     });
     site.pod.metadata.addLabel('tier', 'front');
     expect(validateCountingRenders(app)).toEqual({ problems: [], renders: 0 });
+  });
+
+  test('an app with resolvers of its own renders every object, since they may rewrite any value', () => {
+    const relabel: IResolver = {
+      resolve: (context) => {
+        if (context.key.join('.') === 'metadata.labels.tier' && context.value === 'front') context.replaceValue('back');
+      },
+    };
+    const app = new App({ outdir: Testing.app().outdir, resolvers: [relabel] });
+    const site = new HttpdWithPostStart(new Chart(app, 'site'), 'web', { serviceName: 'web', labels: { tier: 'front' } });
+    site.service.selectLabel('tier', 'front');
+    expect(validateCountingRenders(app).problems).toEqual([expect.stringContaining('selector')]);
   });
 
   test("a JSON patch of the user's sends the object to rendering, so the checks see the patched manifest", () => {
