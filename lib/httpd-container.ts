@@ -21,11 +21,13 @@ export const HTTPD = {
  * cdk8s-plus-27's default (1 CPU and 512Mi requested) would reserve far more than it uses.
  */
 export function defaultHttpdResources(): kplus.ContainerResources {
-  return {
-    cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
-    memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
-  };
+  return DEFAULT_HTTPD_RESOURCES;
 }
+// Read-only values (cdk8s-plus only reads them when it renders), so every container shares them.
+const DEFAULT_HTTPD_RESOURCES: kplus.ContainerResources = Object.freeze({
+  cpu: Object.freeze({ request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) }),
+  memory: Object.freeze({ request: Size.mebibytes(64), limit: Size.mebibytes(256) }),
+});
 
 /**
  * `IfNotPresent` for a pinned image (a tag other than `latest`, or a digest), `Always`

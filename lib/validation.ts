@@ -8,18 +8,21 @@ import { Construct } from 'constructs';
 export class PropContext {
   /** Context for a construct's props: errors name its class and construct path. */
   public static of(construct: Construct): PropContext {
-    return new PropContext(`${construct.constructor.name} '${construct.node.path}'`);
+    // The path is built only for an error: most props are valid, and a path costs a walk up the tree.
+    return new PropContext(() => `${construct.constructor.name} '${construct.node.path}'`);
   }
 
   /** Context for a function or class that is not a construct. */
   public static named(apiName: string): PropContext {
-    return new PropContext(apiName);
+    return new PropContext(() => apiName);
   }
 
-  private constructor(
-    /** How errors name the place, e.g. `HttpdWithPostStart 'chart/web'`. */
-    public readonly where: string,
-  ) {}
+  private constructor(private readonly describe: () => string) {}
+
+  /** How errors name the place, e.g. `HttpdWithPostStart 'chart/web'`. */
+  public get where(): string {
+    return this.describe();
+  }
 
   /** The error for `prop` having `value`, which breaks `rule`. */
   public error(prop: string, value: unknown, rule: string): PropError {
