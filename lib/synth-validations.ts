@@ -65,8 +65,11 @@ function selectorProblemsOf(object: ApiObject, view: FinalState): string[] {
   const { type, selector, namespace } = serviceSpecOf(object, view);
   if (type === 'ExternalName' || Object.keys(selector).length === 0) return [];
   const entries = Object.entries(selector);
-  const [firstKey, firstValue] = entries[0];
-  const matches = (view.podsByLabel(object.node.root, firstKey).get(firstValue) ?? []).some(
+  // Search the pods of the selector's rarest label: one per pod for cdk8s-plus's address label.
+  const candidates = entries
+    .map(([key, value]) => view.podsByLabel(object.node.root, key).get(value) ?? [])
+    .reduce((fewest, pods) => (pods.length < fewest.length ? pods : fewest));
+  const matches = candidates.some(
     (pod) =>
       (namespace === undefined || pod.namespace === undefined || pod.namespace === namespace) &&
       entries.every(([key, value]) => pod.label(key) === value),
@@ -202,38 +205,34 @@ function freshView(): FinalState {
   const pods = new Map<IConstruct, PodLabels[]>();
   const indexes = new Map<IConstruct, Map<string, Map<string, PodLabels[]>>>();
   const view: FinalState = {
-    render: (object) => {
-      let manifest = manifests.get(object);
-      if (manifest === undefined) {
-        manifest = object.toJson();
-        manifests.set(object, manifest);
-      }
-      return manifest;
-    },
+    render: (object) => getOrAdd(manifests, object, () => object.toJson()),
     podsByLabel: (root, key) => {
-      let byKey = indexes.get(root);
-      if (!byKey) indexes.set(root, (byKey = new Map()));
-      let index = byKey.get(key);
-      if (!index) {
-        let podsOfRoot = pods.get(root);
-        if (!podsOfRoot)
-          pods.set(
-            root,
-            (podsOfRoot = apiObjectsUnder(root)
-              .filter(mayRunPods)
-              .flatMap((o) => podLabelsOf(o, view))),
-          );
-        index = new Map();
+      const byKey = getOrAdd(indexes, root, () => new Map<string, Map<string, PodLabels[]>>());
+      return getOrAdd(byKey, key, () => {
+        const podsOfRoot = getOrAdd(pods, root, () =>
+          apiObjectsUnder(root)
+            .filter(mayRunPods)
+            .flatMap((object) => podLabelsOf(object, view)),
+        );
+        const index = new Map<string, PodLabels[]>();
         for (const pod of podsOfRoot) {
           const value = pod.label(key);
-          if (value !== undefined) index.set(value, [...(index.get(value) ?? []), pod]);
+          if (value !== undefined) getOrAdd(index, value, () => []).push(pod);
         }
-        byKey.set(key, index);
-      }
-      return index;
+        return index;
+      });
     },
   };
   return view;
+}
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
 }
 
 /**
