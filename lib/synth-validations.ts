@@ -40,7 +40,10 @@ export function addStandardSynthChecks(scope: IConstruct): void {
   startsPassMemo(scope.node.root);
   addSynthCheck(scope, () => {
     const view = passMemo ?? freshView();
-    return apiObjectsUnder(scope).flatMap((object) => [...selectorProblemsOf(object, view), ...mountProblemsOf(object, view)]);
+    const objects = apiObjectsUnder(scope);
+    // A construct's Service usually selects a pod of the same construct: look there first.
+    const nearbyPods = objects.filter(mayRunPods);
+    return objects.flatMap((object) => [...selectorProblemsOf(object, view, nearbyPods), ...mountProblemsOf(object, view)]);
   });
 }
 
@@ -60,21 +63,20 @@ export function serviceSelectorProblems(service: IConstruct): string[] {
   return selectorProblemsOf(ApiObject.of(service), freshView());
 }
 
-function selectorProblemsOf(object: ApiObject, view: FinalState): string[] {
+function selectorProblemsOf(object: ApiObject, view: FinalState, nearbyPods: readonly ApiObject[] = []): string[] {
   if (object.kind !== 'Service' || object.apiVersion !== 'v1') return [];
   const { type, selector, namespace } = serviceSpecOf(object, view);
   if (type === 'ExternalName' || Object.keys(selector).length === 0) return [];
   const entries = Object.entries(selector);
-  // Search the pods of the selector's rarest label: one per pod for cdk8s-plus's address label.
+  const selects = (pod: PodLabels) =>
+    (namespace === undefined || pod.namespace === undefined || pod.namespace === namespace) &&
+    entries.every(([key, value]) => pod.label(key) === value);
+  if (nearbyPods.some((candidate) => podLabelsOf(candidate, view).some(selects))) return [];
+  // Else search the whole app, among the pods of the selector's rarest label.
   const candidates = entries
     .map(([key, value]) => view.podsByLabel(object.node.root, key).get(value) ?? [])
     .reduce((fewest, pods) => (pods.length < fewest.length ? pods : fewest));
-  const matches = candidates.some(
-    (pod) =>
-      (namespace === undefined || pod.namespace === undefined || pod.namespace === namespace) &&
-      entries.every(([key, value]) => pod.label(key) === value),
-  );
-  if (matches) return [];
+  if (candidates.some(selects)) return [];
   const where = namespace === undefined ? '' : ` in namespace ${namespace}`;
   return [
     `${describe(object)}: selector ${JSON.stringify(selector)} matches no Pod or pod template in the app${where}, so the Service has no endpoints`,
