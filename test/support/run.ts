@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,24 +17,97 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** Where and how to run one exec-form command. */
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+}
+
+/** The words that run an exec-form command (`[shell, '-c', script]`) with another shell. */
+function argv(command: readonly string[], shell: string): string[] {
+  const [, flag, ...rest] = command;
+  return [...shell.split(' '), flag, ...rest];
+}
+
+/** The environment a command gets: PATH and what the test gives, nothing inherited. */
+function environment(options: RunOptions): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env };
+}
+
 /**
  * Runs an exec-form command (`[shell, '-c', script]`) the way the kubelet would, but with
  * `shell` replaced by the given one (e.g. `bash`, `busybox sh`), in `cwd`, with `env`.
  */
-export function runWithShell(
-  command: readonly string[],
-  shell: string,
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): RunResult {
-  const [, flag, ...rest] = command;
-  const [program, ...programArgs] = shell.split(' ');
-  const result = spawnSync(program, [...programArgs, flag, ...rest], {
+export function runWithShell(command: readonly string[], shell: string, options: RunOptions = {}): RunResult {
+  const [program, ...args] = argv(command, shell);
+  const result = spawnSync(program, args, {
     cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+    env: environment(options),
     encoding: 'utf8',
     // bash reads ~/.bashrc when its stdin is a socket (as under jest workers): give it none.
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 20_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** One command for {@link runAll}: what {@link runWithShell} takes. */
+export interface Job extends RunOptions {
+  readonly command: readonly string[];
+  readonly shell: string;
+}
+
+// The test harness's own quoting (not the library's, which is under test): one single-quoted word.
+function quote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Runs many commands at once, each exactly as {@link runWithShell} would (its own process,
+ * shell, working directory and environment, no stdin), started by one `sh` instead of one
+ * process of node each: starting a process is most of what a hook's run costs. Returns each
+ * one's result, in order; a command killed by a signal has status 128 + the signal number.
+ */
+export function runAll(jobs: readonly Job[]): RunResult[] {
+  const out = tempDir('run-all-');
+  const start = jobs.map((job, i) => {
+    const words = [...Object.entries(environment(job)).map(([name, value]) => `${name}=${value}`), ...argv(job.command, job.shell)];
+    const cd = job.cwd === undefined ? '' : `cd ${quote(job.cwd)} && `;
+    return `(${cd}exec env -i ${words.map(quote).join(' ')}) >"$0/${i}.out" 2>"$0/${i}.err" & p${i}=$!`;
+  });
+  const wait = jobs.map((_, i) => `wait "$p${i}"; printf '%s\\n' "$?"`);
+  const launcher = spawnSync('sh', ['-c', [...start, ...wait].join('\n'), out], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 20_000,
+  });
+  if (launcher.status !== 0 || launcher.stderr !== '') {
+    throw new Error(`runAll: the launcher failed (${launcher.status ?? launcher.signal}): ${launcher.stderr}`);
+  }
+  const statuses = launcher.stdout.split('\n');
+  return jobs.map((_, i) => ({
+    status: Number(statuses[i]),
+    stdout: readFileSync(join(out, `${i}.out`), 'utf8'),
+    stderr: readFileSync(join(out, `${i}.err`), 'utf8'),
+  }));
+}
+
+/**
+ * Commands that tests register while they are defined, run together by {@link runAll}
+ * when a test first asks for a result: one process of node for all of them.
+ */
+export class Batch {
+  private readonly makers: (() => Job)[] = [];
+  private results?: RunResult[];
+
+  /** Registers a command (built when the batch runs); returns a getter of its result. */
+  public add(job: () => Job): () => RunResult {
+    if (this.results) throw new Error('Batch: register every command before a test reads a result');
+    const i = this.makers.push(job) - 1;
+    return () => {
+      this.results ??= runAll(this.makers.map((make) => make()));
+      return this.results[i];
+    };
+  }
 }
