@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -51,6 +51,20 @@ export function runWithShell(command: readonly string[], shell: string, options:
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Like {@link runWithShell}, without blocking: other tests can run while the command waits. */
+export function runWithShellAsync(command: readonly string[], shell: string, options: RunOptions = {}): Promise<RunResult> {
+  const [program, ...args] = argv(command, shell);
+  const child = spawn(program, args, { cwd: options.cwd, env: environment(options), stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** One command for {@link runAll}: what {@link runWithShell} takes. */
 export interface Job extends RunOptions {
   readonly command: readonly string[];
@@ -71,19 +85,25 @@ function quote(word: string): string {
 export function runAll(jobs: readonly Job[]): RunResult[] {
   const out = tempDir('run-all-');
   const start = jobs.map((job, i) => {
-    const words = [...Object.entries(environment(job)).map(([name, value]) => `${name}=${value}`), ...argv(job.command, job.shell)];
+    // A subshell per command: its directory, then exactly the environment runWithShell gives
+    // (what the launcher exports, less the PWD and OLDPWD its cd set), then exec.
     const cd = job.cwd === undefined ? '' : `cd ${quote(job.cwd)} && `;
-    return `(${cd}exec env -i ${words.map(quote).join(' ')}) >"$0/${i}.out" 2>"$0/${i}.err" & p${i}=$!`;
+    const exports = Object.entries(environment(job)).map(([name, value]) => quote(`${name}=${value}`));
+    const exec = argv(job.command, job.shell).map(quote).join(' ');
+    return `(${cd}unset PWD OLDPWD && export ${exports.join(' ')} && exec ${exec}) >${quote(join(out, `${i}.out`))} 2>${quote(join(out, `${i}.err`))} & p${i}=$!`;
   });
   const wait = jobs.map((_, i) => `wait "$p${i}"; printf '%s\\n' "$?"`);
-  const launcher = spawnSync('sh', ['-c', [...start, ...wait].join('\n'), out], {
+  // A file, not `sh -c`: one argument holds at most 128 KiB, less than 100 hooks' scripts.
+  const launcherScript = join(out, 'launcher.sh');
+  writeFileSync(launcherScript, [...start, ...wait].join('\n'));
+  const launcher = spawnSync('sh', [launcherScript], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 20_000,
   });
   if (launcher.status !== 0 || launcher.stderr !== '') {
-    throw new Error(`runAll: the launcher failed (${launcher.status ?? launcher.signal}): ${launcher.stderr}`);
+    throw new Error(`runAll: the launcher failed (${launcher.error ?? launcher.status ?? launcher.signal}): ${launcher.stderr}`);
   }
   const statuses = launcher.stdout.split('\n');
   return jobs.map((_, i) => ({
