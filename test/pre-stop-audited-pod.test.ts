@@ -167,7 +167,7 @@ describe('synthesized objects', () => {
 });
 
 describe.each(SHELLS)('the preStop hook, run by %s', (shell) => {
-  // Every hook run of this block starts at once, from one batch.
+  // Every hook run of this block is started by one batch.
   const batch = new Batch();
 
   /**
@@ -175,16 +175,12 @@ describe.each(SHELLS)('the preStop hook, run by %s', (shell) => {
    * mount path), all at the same time; returns a getter that checks every run succeeded.
    */
   function runHooks(dir: string, pods: readonly PodIdentity[], props: PreStopAuditedPodProps = {}) {
-    let command: string[] | undefined;
-    const runs = pods.map((pod) =>
-      batch.add(() => ({
-        command: (command ??= preStopCommand({ ...props, auditLog: new AuditLog({ mountPath: dir }) })),
-        shell,
-        env: { ...pod },
-      })),
-    );
+    const runs = batch.addAtOnce(() => {
+      const command = preStopCommand({ ...props, auditLog: new AuditLog({ mountPath: dir }) });
+      return pods.map((pod) => ({ command, shell, env: { ...pod } }));
+    });
     return () => {
-      for (const run of runs) expect(run()).toMatchObject({ status: 0, stderr: '' });
+      expect(runs()).toMatchObject(pods.map(() => ({ status: 0, stderr: '' })));
       return dir;
     };
   }

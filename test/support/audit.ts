@@ -54,7 +54,10 @@ export function collectorCommand(props: PreStopAuditCollectorProps): string[] {
  * the way the kubelet does; returns each run's result, in the order of `pods`.
  */
 export function runHooksAtOnce(command: readonly string[], pods: readonly PodIdentity[], shell = 'sh'): RunResult[] {
-  return runAll(pods.map((pod) => ({ command, shell, env: { ...pod } })));
+  return runAll(
+    pods.map((pod) => ({ command, shell, env: { ...pod } })),
+    { atOnce: true },
+  );
 }
 
 /** Runs `passes` passes of the collector loop to completion. */
@@ -148,6 +151,15 @@ export function startInBackground(command: readonly string[], shell: string, env
 /** Kills a background process's whole process group. */
 export function killGroup(background: Background, signal: NodeJS.Signals = 'SIGKILL'): void {
   if (background.child.pid !== undefined) process.kill(-background.child.pid, signal);
+}
+
+/** Kills whatever a background process left running in its process group, if anything. */
+export function killLeftovers(background: Background): void {
+  try {
+    killGroup(background);
+  } catch {
+    // ESRCH: nothing left
+  }
 }
 
 /** Waits until `condition` holds, checking every 10 ms; fails after `limitMs`. */

@@ -77,56 +77,82 @@ function quote(word: string): string {
 }
 
 /**
- * Runs many commands at once, each exactly as {@link runWithShell} would (its own process,
- * shell, working directory and environment, no stdin), started by one `sh` instead of one
- * process of node each: starting a process is most of what a hook's run costs. Returns each
- * one's result, in order; a command killed by a signal has status 128 + the signal number.
+ * Runs groups of commands from one `sh` instead of one process of node each (starting a
+ * process is most of what a hook's run costs): the groups one after another, the commands
+ * of a group all at once. Each command runs exactly as {@link runWithShell} would run it
+ * (its own process, shell, working directory and environment, no stdin). Returns each
+ * one's result, by group; a command killed by a signal has status 128 + the signal number.
  */
-export function runAll(jobs: readonly Job[]): RunResult[] {
+function launch(groups: readonly (readonly Job[])[]): RunResult[][] {
   const out = tempDir('run-all-');
-  const start = jobs.map((job, i) => {
-    // A subshell per command: its directory, then exactly the environment runWithShell gives
-    // (what the launcher exports, less the PWD and OLDPWD its cd set), then exec.
-    const cd = job.cwd === undefined ? '' : `cd ${quote(job.cwd)} && `;
-    const exports = Object.entries(environment(job)).map(([name, value]) => quote(`${name}=${value}`));
-    const exec = argv(job.command, job.shell).map(quote).join(' ');
-    return `(${cd}unset PWD OLDPWD && export ${exports.join(' ')} && exec ${exec}) >${quote(join(out, `${i}.out`))} 2>${quote(join(out, `${i}.err`))} & p${i}=$!`;
+  const files = (n: number) => ({ stdout: join(out, `${n}.out`), stderr: join(out, `${n}.err`) });
+  let n = 0;
+  const lines = groups.flatMap((group) => {
+    const first = n;
+    n += group.length;
+    const started = group.map((job, i) => {
+      // A subshell per command: its directory, then exactly the environment runWithShell
+      // gives (what the launcher exports, less the PWD and OLDPWD its cd set), then exec.
+      const cd = job.cwd === undefined ? '' : `cd ${quote(job.cwd)} && `;
+      const exports = Object.entries(environment(job)).map(([name, value]) => quote(`${name}=${value}`));
+      const exec = argv(job.command, job.shell).map(quote).join(' ');
+      const { stdout, stderr } = files(first + i);
+      return `(${cd}unset PWD OLDPWD && export ${exports.join(' ')} && exec ${exec}) >${quote(stdout)} 2>${quote(stderr)} & p${i}=$!`;
+    });
+    return [...started, ...group.map((_, i) => `wait "$p${i}"; printf '%s\n' "$?"`)];
   });
-  const wait = jobs.map((_, i) => `wait "$p${i}"; printf '%s\\n' "$?"`);
   // A file, not `sh -c`: one argument holds at most 128 KiB, less than 100 hooks' scripts.
-  const launcherScript = join(out, 'launcher.sh');
-  writeFileSync(launcherScript, [...start, ...wait].join('\n'));
-  const launcher = spawnSync('sh', [launcherScript], {
+  const script = join(out, 'launcher.sh');
+  writeFileSync(script, lines.join('\n'));
+  const launcher = spawnSync('sh', [script], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 20_000,
   });
   if (launcher.status !== 0 || launcher.stderr !== '') {
-    throw new Error(`runAll: the launcher failed (${launcher.error ?? launcher.status ?? launcher.signal}): ${launcher.stderr}`);
+    throw new Error(`the launcher failed (${launcher.error ?? launcher.status ?? launcher.signal}): ${launcher.stderr}`);
   }
   const statuses = launcher.stdout.split('\n');
-  return jobs.map((_, i) => ({
-    status: Number(statuses[i]),
-    stdout: readFileSync(join(out, `${i}.out`), 'utf8'),
-    stderr: readFileSync(join(out, `${i}.err`), 'utf8'),
-  }));
+  n = 0;
+  return groups.map((group) =>
+    group.map(() => {
+      const { stdout, stderr } = files(n);
+      return { status: Number(statuses[n++]), stdout: readFileSync(stdout, 'utf8'), stderr: readFileSync(stderr, 'utf8') };
+    }),
+  );
 }
 
 /**
- * Commands that tests register while they are defined, run together by {@link runAll}
- * when a test first asks for a result: one process of node for all of them.
+ * Runs many commands from one `sh`, one after another, or all at once with `atOnce` (the
+ * kubelet running hooks of many pods, say). Starting processes in parallel costs this
+ * 2-core machine about twice the CPU time for little gain, so only tests about
+ * simultaneity ask for it. Returns each command's result, in order.
+ */
+export function runAll(jobs: readonly Job[], { atOnce = false } = {}): RunResult[] {
+  return atOnce ? launch([jobs])[0] : launch(jobs.map((job) => [job])).map(([result]) => result);
+}
+
+/**
+ * Commands that tests register while they are defined, run by one launcher (see
+ * {@link runAll}) when a test first asks for a result, one after another.
  */
 export class Batch {
-  private readonly makers: (() => Job)[] = [];
-  private results?: RunResult[];
+  private readonly groups: (() => Job[])[] = [];
+  private results?: RunResult[][];
 
   /** Registers a command (built when the batch runs); returns a getter of its result. */
   public add(job: () => Job): () => RunResult {
+    const results = this.addAtOnce(() => [job()]);
+    return () => results()[0];
+  }
+
+  /** Registers commands that run all at once (built when the batch runs); returns a getter of their results. */
+  public addAtOnce(jobs: () => Job[]): () => RunResult[] {
     if (this.results) throw new Error('Batch: register every command before a test reads a result');
-    const i = this.makers.push(job) - 1;
+    const i = this.groups.push(jobs) - 1;
     return () => {
-      this.results ??= runAll(this.makers.map((make) => make()));
+      this.results ??= launch(this.groups.map((make) => make()));
       return this.results[i];
     };
   }
