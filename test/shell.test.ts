@@ -78,7 +78,7 @@ test('shellQuote round-trips any string through each real shell: sh, bash, busyb
   const codePoint = fc.integer({ min: 1, max: 0x10ffff }).map((n) => String.fromCodePoint(n));
   const words = fc.array(fc.string({ unit: codePoint, maxLength: 40 }), { maxLength: 8 });
   // 3 runs of 20 lists of words, each list a loop of its own in one script (one process per
-  // shell and run); a failure shrinks to the lists that break.
+  // shell and run); a failure shrinks to the words that break.
   fc.assert(
     fc.property(fc.array(words, { minLength: 20, maxLength: 20 }), (lists) => {
       const script = new ShellScript().add(...lists.map((list) => sh`for w in ${list}; do printf '%s\\0' "$w"; done`));
