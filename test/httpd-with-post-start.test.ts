@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { HttpdWithPostStart, HttpdWithPostStartProps, PodSecurityLevel, SecurityPreset } from '../lib';
 import { HOSTILE_STRINGS } from './support/hostile';
 import { Manifest, newChart, only, synthValid } from './support/manifests';
-import { runWithShell, SHELLS, tempDir } from './support/run';
+import { Batch, SHELLS, tempDir } from './support/run';
 
 function synth(props: HttpdWithPostStartProps = {}) {
   const chart = newChart();
@@ -12,16 +12,6 @@ function synth(props: HttpdWithPostStartProps = {}) {
   const manifests = synthValid(chart);
   const pod = only(manifests, 'Pod');
   return { site, manifests, pod, service: only(manifests, 'Service'), container: pod.spec.containers[0] as Manifest };
-}
-
-/** Runs the synthesized postStart hook with `shell` and returns the page it wrote. */
-function runHook(props: HttpdWithPostStartProps, shell = 'sh') {
-  const htdocs = join(tempDir(), 'htdocs');
-  const { container } = synth({ ...props, htdocsPath: htdocs });
-  const result = runWithShell(container.lifecycle.postStart.exec.command, shell, { cwd: join(htdocs, '..') });
-  expect(result.stderr).toBe('');
-  expect(result.status).toBe(0);
-  return { page: readFileSync(join(htdocs, props.fileName ?? 'index.html'), 'utf8'), htdocs };
 }
 
 describe('synthesized objects', () => {
@@ -144,33 +134,57 @@ describe('synthesized objects', () => {
 });
 
 describe.each(SHELLS)('the postStart hook, run by %s', (shell) => {
+  // Every hook of this block runs in one batch, each in a process and directory of its own.
+  const batch = new Batch();
+
+  /** Registers a run of the synthesized postStart hook; returns a getter of the page it wrote. */
+  function runHook(props: HttpdWithPostStartProps) {
+    const htdocs = join(tempDir(), 'htdocs');
+    const result = batch.add(() => {
+      const { container } = synth({ ...props, htdocsPath: htdocs });
+      return { command: container.lifecycle.postStart.exec.command, shell, cwd: join(htdocs, '..') };
+    });
+    return () => {
+      const { stderr, status } = result();
+      expect(stderr).toBe('');
+      expect(status).toBe(0);
+      return { page: readFileSync(join(htdocs, props.fileName ?? 'index.html'), 'utf8'), htdocs };
+    };
+  }
+
+  const seedPage = runHook({});
   test("writes the seed's page: the date line, then the content", () => {
-    const { page } = runHook({}, shell);
-    expect(page).toMatch(/^the date is: .+\nThis content was created by the postStart hook\n$/);
+    expect(seedPage().page).toMatch(/^the date is: .+\nThis content was created by the postStart hook\n$/);
   });
 
+  const fresh = runHook({ content: 'x' });
   test('creates a fresh htdocs directory and leaves no temporary file', () => {
-    const { htdocs } = runHook({ content: 'x' }, shell);
-    expect(readdirSync(htdocs)).toEqual(['index.html']);
+    expect(readdirSync(fresh().htdocs)).toEqual(['index.html']);
   });
 
+  const hostileLines = runHook({ content: HOSTILE_STRINGS, prependDate: false });
   test('writes hostile lines literally and runs nothing', () => {
-    const { page, htdocs } = runHook({ content: HOSTILE_STRINGS, prependDate: false }, shell);
+    const { page, htdocs } = hostileLines();
     expect(page).toBe(HOSTILE_STRINGS.map((s) => `${s}\n`).join(''));
     expect(existsSync(join(htdocs, '..', 'PWNED'))).toBe(false);
     expect(existsSync(join(htdocs, 'PWNED'))).toBe(false);
   });
 
-  test.each(HOSTILE_STRINGS.map((s) => [JSON.stringify(s), s]))('writes the string %s exactly', (_, text) => {
-    expect(runHook({ content: text, prependDate: false, fileName: "page 'x'.html" }, shell).page).toBe(text);
+  test.each(
+    HOSTILE_STRINGS.map((s) => [JSON.stringify(s), s, runHook({ content: s, prependDate: false, fileName: "page 'x'.html" })] as const),
+  )('writes the string %s exactly', (_, text, ran) => {
+    expect(ran().page).toBe(text);
   });
 
+  const hostileDir = join(tempDir(), "$(touch PWNED) 'x' `y`");
+  const intoHostileDir = batch.add(() => {
+    const { container } = synth({ htdocsPath: hostileDir, content: ['ok'], prependDate: false });
+    return { command: container.lifecycle.postStart.exec.command, shell, cwd: join(hostileDir, '..') };
+  });
   test('writes into a hostile directory name', () => {
-    const dir = join(tempDir(), "$(touch PWNED) 'x' `y`");
-    const { container } = synth({ htdocsPath: dir, content: ['ok'], prependDate: false });
-    expect(runWithShell(container.lifecycle.postStart.exec.command, shell, { cwd: join(dir, '..') }).status).toBe(0);
-    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe('ok\n');
-    expect(existsSync(join(dir, '..', 'PWNED'))).toBe(false);
+    expect(intoHostileDir().status).toBe(0);
+    expect(readFileSync(join(hostileDir, 'index.html'), 'utf8')).toBe('ok\n');
+    expect(existsSync(join(hostileDir, '..', 'PWNED'))).toBe(false);
   });
 });
 

@@ -13,10 +13,10 @@ import {
   SecurityPreset,
 } from '../lib';
 import { PreStopAuditedPodChart } from '../examples/pre-stop-audited-pod';
-import { auditDir, list, podIdentity, preStopCommand, runHook, runHooksAtOnce } from './support/audit';
+import { auditDir, list, podIdentity, PodIdentity, preStopCommand } from './support/audit';
 import { HOSTILE_STRINGS } from './support/hostile';
 import { Manifest, newChart, only, synthValid } from './support/manifests';
-import { SHELLS } from './support/run';
+import { Batch, SHELLS } from './support/run';
 
 function synth(props: PreStopAuditedPodProps = {}) {
   const chart = newChart();
@@ -33,17 +33,6 @@ function parseFlagFile(text: string) {
     fields: Object.fromEntries(header.split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])),
     body,
   };
-}
-
-/** Runs the hook of an audited pod with `shell` for `pod`; returns the one file it wrote. */
-function writeFlag(props: PreStopAuditedPodProps, shell: string, pod = podIdentity(1)) {
-  const { dir, auditLog } = auditDir();
-  const result = runHook(preStopCommand({ ...props, auditLog }), shell, pod);
-  expect(result.stderr).toBe('');
-  expect(result.status).toBe(0);
-  const files = list(dir);
-  expect(files).toHaveLength(1);
-  return { dir, name: files[0], text: readFileSync(join(dir, files[0]), 'utf8') };
 }
 
 describe('synthesized objects', () => {
@@ -178,39 +167,71 @@ describe('synthesized objects', () => {
 });
 
 describe.each(SHELLS)('the preStop hook, run by %s', (shell) => {
+  // Every hook run of this block is started by one batch.
+  const batch = new Batch();
+
+  /**
+   * Registers one run per pod of the preStop hook writing into `dir` (an audit directory's
+   * mount path), all at the same time; returns a getter that checks every run succeeded.
+   */
+  function runHooks(dir: string, pods: readonly PodIdentity[], props: PreStopAuditedPodProps = {}) {
+    const runs = batch.addAtOnce(() => {
+      const command = preStopCommand({ ...props, auditLog: new AuditLog({ mountPath: dir }) });
+      return pods.map((pod) => ({ command, shell, env: { ...pod } }));
+    });
+    return () => {
+      expect(runs()).toMatchObject(pods.map(() => ({ status: 0, stderr: '' })));
+      return dir;
+    };
+  }
+
+  /** Registers a run of the hook of an audited pod for `pod`; returns a getter of the one file it wrote. */
+  function writeFlag(props: PreStopAuditedPodProps, pod = podIdentity(1)) {
+    const ran = runHooks(auditDir().dir, [pod], props);
+    return () => {
+      const dir = ran();
+      const files = list(dir);
+      expect(files).toHaveLength(1);
+      return { dir, name: files[0], text: readFileSync(join(dir, files[0]), 'utf8') };
+    };
+  }
+
+  const seedPod = podIdentity(7, 'pod-httpd');
+  const seedFlag = writeFlag({ containerName: 'cntr-httpd' }, seedPod);
   test('writes one flag file named <pod>.<uid>.<time>.<pid>.txt with the documented header and the seed lines', () => {
-    const pod = podIdentity(7, 'pod-httpd');
-    const { name, text } = writeFlag({ containerName: 'cntr-httpd' }, shell, pod);
+    const { name, text } = seedFlag();
     expect(name).toMatch(/^pod-httpd\.00000000-0000-4000-8000-000000000007\.\d{8}T\d{6}Z\.\d+\.txt$/);
     const { fields, body } = parseFlagFile(text);
     expect(text.startsWith(`format=${FLAG_FILE_FORMAT}\n`)).toBe(true);
     expect(Object.keys(fields)).toEqual(['format', ...FLAG_FIELDS.map((f) => f.key)]);
-    expect(fields).toMatchObject({ pod: 'pod-httpd', namespace: 'default', uid: pod.POD_UID, node: 'node-1', container: 'cntr-httpd' });
+    expect(fields).toMatchObject({ pod: 'pod-httpd', namespace: 'default', uid: seedPod.POD_UID, node: 'node-1', container: 'cntr-httpd' });
     expect(fields.stopped_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(name).toContain(fields.stopped_at.replace(/[-:]/g, ''));
     expect(body).toMatch(/^the date is .+ UTC \d{4}\nthe pod pod-httpd has been terminated\n$/);
   });
 
+  const samePod = runHooks(auditDir().dir, [podIdentity(1), podIdentity(1), podIdentity(1)]);
   test('each run writes its own file, even runs of the same pod in the same second (a repeated hook never overwrites one)', () => {
-    const { dir, auditLog } = auditDir();
-    expect(runHooksAtOnce(preStopCommand({ auditLog }), [podIdentity(1), podIdentity(1), podIdentity(1)], shell)).toMatchObject({
-      status: 0,
-      stderr: '',
-    });
-    expect(list(dir)).toHaveLength(3);
+    expect(list(samePod())).toHaveLength(3);
   });
 
+  const hostileLines = writeFlag({ flagLines: HOSTILE_STRINGS });
   test('writes the flag lines literally after the header, where the collector never looks', () => {
-    const { text, dir } = writeFlag({ flagLines: HOSTILE_STRINGS }, shell);
+    const { text, dir } = hostileLines();
     expect(parseFlagFile(text).body.split('\n').slice(2).join('\n')).toBe(HOSTILE_STRINGS.map((s) => `${s}\n`).join(''));
     expect(existsSync(join(dir, 'PWNED'))).toBe(false);
     expect(existsSync(join(dir, '..', 'PWNED'))).toBe(false);
   });
 
+  const hostilePods = HOSTILE_STRINGS.map((hostile) => ({
+    POD_NAME: hostile,
+    POD_NAMESPACE: hostile,
+    POD_UID: hostile,
+    NODE_NAME: hostile,
+  }));
+  const hostileValues = runHooks(auditDir().dir, hostilePods);
   test('hostile downward API values are written empty, never run, and each run still writes its own file', () => {
-    const { dir, auditLog } = auditDir();
-    const pods = HOSTILE_STRINGS.map((hostile) => ({ POD_NAME: hostile, POD_NAMESPACE: hostile, POD_UID: hostile, NODE_NAME: hostile }));
-    expect(runHooksAtOnce(preStopCommand({ auditLog }), pods, shell)).toMatchObject({ status: 0, stderr: '' });
+    const dir = hostileValues();
     const names = list(dir);
     expect(names).toHaveLength(HOSTILE_STRINGS.length);
     for (const name of names) {
@@ -224,12 +245,12 @@ describe.each(SHELLS)('the preStop hook, run by %s', (shell) => {
     expect(existsSync(join(dir, '..', 'PWNED'))).toBe(false);
   });
 
+  const dotted = { POD_NAME: 'web-0.v2', POD_NAMESPACE: 'team-a', POD_UID: 'abc-123', NODE_NAME: 'ip-10-0-0-1.ec2.internal' };
+  const long = podIdentity(1, `${'a'.repeat(251)}.b`);
+  const missing = { POD_NAME: '', POD_NAMESPACE: '', POD_UID: '', NODE_NAME: '' };
+  const names = runHooks(auditDir().dir, [dotted, long, missing]);
   test('valid names are kept verbatim (dots too), 253 characters still fit the 255-byte name limit, missing values give "unknown"', () => {
-    const { dir, auditLog } = auditDir();
-    const dotted = { POD_NAME: 'web-0.v2', POD_NAMESPACE: 'team-a', POD_UID: 'abc-123', NODE_NAME: 'ip-10-0-0-1.ec2.internal' };
-    const long = podIdentity(1, `${'a'.repeat(251)}.b`);
-    const missing = { POD_NAME: '', POD_NAMESPACE: '', POD_UID: '', NODE_NAME: '' };
-    expect(runHooksAtOnce(preStopCommand({ auditLog }), [dotted, long, missing], shell)).toMatchObject({ status: 0, stderr: '' });
+    const dir = names();
     const byPod = new Map(list(dir).map((name) => [parseFlagFile(readFileSync(join(dir, name), 'utf8')).fields.pod, name]));
     expect(byPod.get('web-0.v2')!.startsWith('web-0.v2.abc-123.')).toBe(true);
     const dottedFields = parseFlagFile(readFileSync(join(dir, byPod.get('web-0.v2')!), 'utf8')).fields;
@@ -238,13 +259,13 @@ describe.each(SHELLS)('the preStop hook, run by %s', (shell) => {
     expect(byPod.get('')).toMatch(/^unknown\.unknown\./);
   });
 
+  const parent = auditDir().dir;
+  const hostileDir = join(parent, "$(touch PWNED) 'x' `y`");
+  mkdirSync(hostileDir, { recursive: true });
+  const intoHostileDir = runHooks(hostileDir, [podIdentity(1)]);
   test('writes into a hostile directory name', () => {
-    const { dir } = auditDir();
-    const hostileDir = join(dir, "$(touch PWNED) 'x' `y`");
-    mkdirSync(hostileDir, { recursive: true });
-    expect(runHook(preStopCommand({ auditLog: new AuditLog({ mountPath: hostileDir }) }), shell, podIdentity(1)).status).toBe(0);
-    expect(list(hostileDir)).toHaveLength(1);
-    expect(existsSync(join(dir, 'PWNED'))).toBe(false);
+    expect(list(intoHostileDir())).toHaveLength(1);
+    expect(existsSync(join(parent, 'PWNED'))).toBe(false);
   });
 });
 

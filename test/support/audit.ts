@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { AuditLog, PreStopAuditCollector, PreStopAuditCollectorProps, PreStopAuditedPod, PreStopAuditedPodProps } from '../../lib';
 import { Manifest, only, synthValid } from './manifests';
-import { RunResult, runWithShell, tempDir } from './run';
+import { RunResult, runAll, runWithShell, runWithShellAsync, tempDir } from './run';
 
 /** The downward API variables of a pod, as the kubelet would set them for the hook. */
 export interface PodIdentity {
@@ -49,35 +49,30 @@ export function collectorCommand(props: PreStopAuditCollectorProps): string[] {
   return daemonSet.spec.template.spec.containers[0].command;
 }
 
-/** Runs a preStop command to completion with the pod's downward API variables. */
-export function runHook(command: readonly string[], shell: string, pod: PodIdentity): RunResult {
-  return runWithShell(command, shell, { env: { ...pod } });
-}
-
 /**
- * Runs a preStop command once per pod, all at the same time (one shell starts them all,
- * each as `<shell> -c <script>` the way the kubelet does), and waits for every run to finish.
+ * Runs a preStop command once per pod, all at the same time, each as `<shell> -c <script>`
+ * the way the kubelet does; returns each run's result, in the order of `pods`.
  */
-export function runHooksAtOnce(command: readonly string[], pods: readonly PodIdentity[], shell = 'sh'): RunResult {
-  const launcher = [
-    'sh',
-    '-c',
-    `hook=$1; shift
-while [ "$#" -gt 0 ]; do
-  { POD_NAME=$1 POD_NAMESPACE=$2 POD_UID=$3 NODE_NAME=$4 ${shell} -c "$hook" || echo "hook failed for $1" >&2; } &
-  shift 4
-done
-wait`,
-    'launcher',
-    command[2],
-    ...pods.flatMap((p) => [p.POD_NAME, p.POD_NAMESPACE, p.POD_UID, p.NODE_NAME]),
-  ];
-  return runWithShell(launcher, 'sh');
+export function runHooksAtOnce(command: readonly string[], pods: readonly PodIdentity[], shell = 'sh'): RunResult[] {
+  return runAll(
+    pods.map((pod) => ({ command, shell, env: { ...pod } })),
+    { atOnce: true },
+  );
 }
 
 /** Runs `passes` passes of the collector loop to completion. */
 export function runCollector(command: readonly string[], shell: string, env: Record<string, string> = {}, passes = 1): RunResult {
   return runWithShell(command, shell, { env: { ...env, COLLECTOR_PASSES: String(passes) } });
+}
+
+/** Like {@link runCollector}, without blocking: other tests can run while the loop waits. */
+export function runCollectorAsync(
+  command: readonly string[],
+  shell: string,
+  env: Record<string, string> = {},
+  passes = 1,
+): Promise<RunResult> {
+  return runWithShellAsync(command, shell, { env: { ...env, COLLECTOR_PASSES: String(passes) } });
 }
 
 // ASCII unit and record separators: no hostile string holds them.
@@ -156,6 +151,15 @@ export function startInBackground(command: readonly string[], shell: string, env
 /** Kills a background process's whole process group. */
 export function killGroup(background: Background, signal: NodeJS.Signals = 'SIGKILL'): void {
   if (background.child.pid !== undefined) process.kill(-background.child.pid, signal);
+}
+
+/** Kills whatever a background process left running in its process group, if anything. */
+export function killLeftovers(background: Background): void {
+  try {
+    killGroup(background);
+  } catch {
+    // ESRCH: nothing left
+  }
 }
 
 /** Waits until `condition` holds, checking every 10 ms; fails after `limitMs`. */
