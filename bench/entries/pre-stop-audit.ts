@@ -310,7 +310,8 @@ while :; do
   [ "$stopping" = 0 ] && [ "$passes" != "\${COLLECTOR_PASSES:-0}" ] || break
   sleep "$poll_seconds" 9>&- &
   sleeper=$!
-  if [ "$stopping" = 0 ]; then wait "$sleeper" || :; fi
+  # A TERM between starting the sleep and setting $sleeper found no sleeper to end: end it here.
+  if [ "$stopping" = 0 ]; then wait "$sleeper" || :; else kill "$sleeper" 2>/dev/null || :; fi
   sleeper=
 done
 log stopping
