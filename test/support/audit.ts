@@ -144,7 +144,16 @@ export function startInBackground(command: readonly string[], shell: string, env
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  // 'exit' can come before the last output is read from the pipes; 'close' waits for every
+  // process holding them, which a killed collector's cleanup may be. So: the exit, then the
+  // end of both pipes or half a second, whichever is first.
+  const ended = (stream: NodeJS.ReadableStream | null) => new Promise<void>((resolve) => (stream ? stream.on('end', resolve) : resolve()));
+  const pipesEnded = Promise.all([ended(child.stdout), ended(child.stderr)]);
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      void Promise.race([pipesEnded, new Promise((r) => setTimeout(r, 500))]).then(() => resolve(code ?? signal));
+    }),
+  );
   return { child, output: () => output, exited };
 }
 
