@@ -29,7 +29,11 @@ export function containerPointer(workload: kplus.AbstractPod, container: kplus.C
  * Sets `value` at `pointer` in the workload's manifest (a JSON patch `add`, which
  * replaces an existing member). For fields that the 1.27 schema knows but cdk8s-plus-27
  * cannot express, such as `capabilities.drop: [ALL]` or `seccompProfile`.
+ *
+ * @returns the JSON patch it added
  */
-export function setManifestField(workload: kplus.AbstractPod, pointer: string, value: unknown): void {
-  ApiObject.of(workload).addJsonPatch(JsonPatch.add(pointer, value));
+export function setManifestField(workload: kplus.AbstractPod, pointer: string, value: unknown): JsonPatch {
+  const patch = JsonPatch.add(pointer, value);
+  ApiObject.of(workload).addJsonPatch(patch);
+  return patch;
 }

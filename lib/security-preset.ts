@@ -1,7 +1,6 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { outsideCheckedFields } from './checked-fields';
-import { containerPointer, podSpecPointer } from './pod-spec-patch';
+import { containerPointer, podSpecPointer, setManifestField } from './pod-spec-patch';
 import { checkIntegerRange, checkPort, PropContext } from './validation';
 
 /** The Pod Security Standards levels, from most to least restrictive. */
@@ -169,20 +168,17 @@ export class SecurityPreset {
     return structuredClone(this.contexts.pod);
   }
 
+  // The apply methods hand the preset's own (never mutated) objects to the JSON patch
+  // without a copy: cdk8s deep-copies patch values when it applies them at synth. A
+  // securityContext is none of the fields the synth checks read, so the patch is marked as such.
+
   /** Replaces the `securityContext` of one container (or init container) of `workload`. */
   public applyToContainer(workload: kplus.AbstractPod, container: kplus.Container): void {
-    setSecurityContext(workload, `${containerPointer(workload, container)}/securityContext`, this.contexts.container);
+    outsideCheckedFields(setManifestField(workload, `${containerPointer(workload, container)}/securityContext`, this.contexts.container));
   }
 
   /** Replaces the pod-level `securityContext` of `workload`. */
   public applyToPod(workload: kplus.AbstractPod): void {
-    setSecurityContext(workload, `${podSpecPointer(workload)}/securityContext`, this.contexts.pod);
+    outsideCheckedFields(setManifestField(workload, `${podSpecPointer(workload)}/securityContext`, this.contexts.pod));
   }
-}
-
-// Hands the preset's own (never mutated) object to the JSON patch without a copy: cdk8s
-// deep-copies patch values when it applies them at synth. A securityContext is none of the
-// fields the synth checks read, so the patch keeps their fast path.
-function setSecurityContext(workload: kplus.AbstractPod, pointer: string, context: Record<string, unknown>): void {
-  ApiObject.of(workload).addJsonPatch(outsideCheckedFields(JsonPatch.add(pointer, context)));
 }
