@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The library's warnings are printed by every synth; tests read them with warningsOf instead.
+  setupFiles: ['<rootDir>/test/support/silence-warnings.ts'],
   // One worker per core: jest's default (cores - 1) runs everything in one process on a
   // 2-core machine; each file pays ~1 s of module and schema loading, so two run at once.
   maxWorkers: '100%',

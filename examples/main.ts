@@ -9,8 +9,8 @@ export function buildExamples(app: App = new App()): App {
   new HttpdPostStartChart(app, 'httpd-post-start');
   new GitClonedSiteChart(app, 'git-cloned-site');
   new PrivateGitSiteChart(app, 'git-cloned-site-private');
-  // One AuditLog for both charts: the same directory and flag-file format.
+  // One FlagFileDirectory for both charts: the same directory and flag-file format.
   const audited = new PreStopAuditedPodChart(app, 'pre-stop-audited-pod');
-  new PreStopAuditCollectorChart(app, 'pre-stop-audit-collector', { auditLog: audited.audited.auditLog });
+  new PreStopAuditCollectorChart(app, 'pre-stop-audit-collector', { flagDirectory: audited.audited.flagDirectory });
   return app;
 }

@@ -1,11 +1,11 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AuditLog, PreStopAuditCollector } from '../lib';
+import { FlagFileDirectory, PreStopAuditCollector } from '../lib';
 
 /** Props of {@link PreStopAuditCollectorChart}. */
 export interface PreStopAuditCollectorChartProps extends ChartProps {
-  /** The flag-file directory and format the audited pods use. @default new AuditLog() */
-  readonly auditLog?: AuditLog;
+  /** The flag-file directory and format the audited pods use. @default new FlagFileDirectory() */
+  readonly flagDirectory?: FlagFileDirectory;
 }
 
 /**
@@ -19,7 +19,7 @@ export class PreStopAuditCollectorChart extends Chart {
   public constructor(scope: Construct, id: string, props: PreStopAuditCollectorChartProps = {}) {
     super(scope, id, props);
     this.collector = new PreStopAuditCollector(this, 'collector', {
-      auditLog: props.auditLog,
+      flagDirectory: props.flagDirectory,
       name: 'prestop-audit-collector',
       labels: { component: 'prestop-audit-collector' },
       cleanupCommand: [

@@ -1,11 +1,11 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AuditLog, PreStopAuditedPod } from '../lib';
+import { FlagFileDirectory, PreStopAuditedPod } from '../lib';
 
 /** Props of {@link PreStopAuditedPodChart}. */
 export interface PreStopAuditedPodChartProps extends ChartProps {
-  /** The flag-file directory and format; give the collector chart the same one. @default new AuditLog() */
-  readonly auditLog?: AuditLog;
+  /** The flag-file directory and format; give the collector chart the same one. @default new FlagFileDirectory() */
+  readonly flagDirectory?: FlagFileDirectory;
 }
 
 /**
@@ -19,7 +19,7 @@ export class PreStopAuditedPodChart extends Chart {
   public constructor(scope: Construct, id: string, props: PreStopAuditedPodChartProps = {}) {
     super(scope, id, props);
     this.audited = new PreStopAuditedPod(this, 'web', {
-      auditLog: props.auditLog,
+      flagDirectory: props.flagDirectory,
       podName: 'pod-httpd',
       containerName: 'cntr-httpd',
       serviceName: 'svc-nodeport-httpd',

@@ -1,15 +1,15 @@
 import { Testing } from 'cdk8s';
-import { AuditLog, GitClonedSiteInit, HttpdWithPostStart, PreStopAuditCollector, PreStopAuditedPod } from '../lib';
+import { FlagFileDirectory, GitClonedSiteInit, HttpdWithPostStart, PreStopAuditCollector, PreStopAuditedPod } from '../lib';
 import { synthValid } from './support/manifests';
 
 // `metadata: { name: undefined }` erases cdk8s's generated name, and kubectl apply needs one:
 // every construct, given no names, must still name every object it synthesizes.
 test('with no names given, every object of every construct gets a generated, stable name', () => {
   const chart = Testing.chart();
-  const auditLog = new AuditLog();
+  const flagDirectory = new FlagFileDirectory();
   new HttpdWithPostStart(chart, 'post-start');
-  new PreStopAuditedPod(chart, 'audited', { auditLog });
-  new PreStopAuditCollector(chart, 'collector', { auditLog, cleanupCommand: ['true'] });
+  new PreStopAuditedPod(chart, 'audited', { flagDirectory });
+  new PreStopAuditCollector(chart, 'collector', { flagDirectory, cleanupCommand: ['true'] });
   new GitClonedSiteInit(chart, 'git', { repository: 'https://example.com/site.git' });
   const manifests = synthValid(chart);
   expect(manifests.length).toBeGreaterThanOrEqual(7);

@@ -1,11 +1,11 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { AuditLog, PreStopAuditCollector, PreStopAuditedPod } from '../../lib';
+import { FlagFileDirectory, PreStopAuditCollector, PreStopAuditedPod } from '../../lib';
 import { BenchEntry } from '../entry';
 
 /**
- * PreStopAuditedPod + PreStopAuditCollector (sharing one AuditLog, as in
+ * PreStopAuditedPod + PreStopAuditCollector (sharing one FlagFileDirectory, as in
  * examples/pre-stop-*.ts) against what a user writes without them: a Pod, a Service and
  * a DaemonSet from cdk8s-plus-27, the hostPath volume, the downward-API env, and JSON
  * patches for the security contexts cdk8s-plus-27 cannot express.
@@ -23,16 +23,16 @@ export const preStopAudit: BenchEntry = {
   name: 'PreStopAuditedPod + PreStopAuditCollector',
 
   ours: (chart, i) => {
-    const auditLog = new AuditLog();
+    const flagDirectory = new FlagFileDirectory();
     new PreStopAuditedPod(chart, `audited-${i}`, {
-      auditLog,
+      flagDirectory,
       podName: `audited-${i}`,
       serviceName: `audited-${i}`,
       labels: { component: 'httpd' },
       postStartContent: [`Page ${i}`],
     });
     new PreStopAuditCollector(chart, `collector-${i}`, {
-      auditLog,
+      flagDirectory,
       name: `collector-${i}`,
       labels: { component: 'prestop-audit-collector' },
       cleanupCommand: ['/bin/sh', '-c', CLEANUP],

@@ -2,9 +2,10 @@
  * Test helpers for charts built with cdk8s-pod-lifecycle (or any cdk8s chart), imported
  * from `cdk8s-pod-lifecycle/testing`: {@link synthSnapshot} for stable jest snapshots and
  * {@link assertValidManifests} / {@link findSchemaViolations} for the Kubernetes 1.27 API
- * schema. The schema checker needs the optional peer dependencies `kubernetes-models@4.3.0`
+ * schema, {@link warningsOf} for the library's warnings. The schema checker needs the optional peer dependencies `kubernetes-models@4.3.0`
  * and `ajv`: `npm i -D kubernetes-models@4.3.0 ajv`.
  * @module cdk8s-pod-lifecycle/testing
  */
-export * from './k8s-schema';
-export * from './snapshot';
+export { KUBERNETES_SCHEMA_VERSION, type SchemaViolation, findSchemaViolations, assertValidManifests } from './k8s-schema';
+export { CDK8S_BOOKKEEPING_LABELS, type SynthSnapshotOptions, type SnapshotManifest, synthSnapshot } from './snapshot';
+export { warningsOf } from './warnings';

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
-import { AuditLog, PreStopAuditCollector, PreStopAuditCollectorProps, PreStopAuditedPod, PreStopAuditedPodProps } from '../../lib';
+import { FlagFileDirectory, PreStopAuditCollector, PreStopAuditCollectorProps, PreStopAuditedPod, PreStopAuditedPodProps } from '../../lib';
 import { Manifest, only, synthValid } from './manifests';
 import { RunResult, runAll, runWithShell, runWithShellAsync, tempDir } from './run';
 
@@ -25,13 +25,13 @@ export function podIdentity(n: number, name = `pod-${String(n).padStart(3, '0')}
 }
 
 /**
- * A fresh audit directory and an AuditLog whose mount path is it (the hostPath as a
+ * A fresh audit directory and an FlagFileDirectory whose mount path is it (the hostPath as a
  * container sees it; the kubelet creates it before the container starts).
  */
-export function auditDir(): { dir: string; auditLog: AuditLog } {
+export function auditDir(): { dir: string; flagDirectory: FlagFileDirectory } {
   const dir = join(tempDir(), 'audit');
   mkdirSync(dir);
-  return { dir, auditLog: new AuditLog({ mountPath: dir }) };
+  return { dir, flagDirectory: new FlagFileDirectory({ mountPath: dir }) };
 }
 
 /** The synthesized preStop exec command of an audited pod. */

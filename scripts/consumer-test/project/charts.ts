@@ -2,7 +2,7 @@
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AuditLog,
+  FlagFileDirectory,
   GitClonedSiteInit,
   HttpdWithPostStart,
   PreStopAuditCollector,
@@ -38,9 +38,9 @@ export function buildApp(app: App): App {
   });
 
   const audit = new Chart(app, 'audit');
-  const auditLog = new AuditLog();
-  new PreStopAuditedPod(audit, 'pod', { auditLog, podName: 'pod-httpd-audited' });
-  new PreStopAuditCollector(audit, 'collector', { auditLog, cleanupCommand: ['/bin/sh', '-c', 'printf "%s\\n" "$POD_NAME"'] });
+  const flagDirectory = new FlagFileDirectory();
+  new PreStopAuditedPod(audit, 'pod', { flagDirectory, podName: 'pod-httpd-audited' });
+  new PreStopAuditCollector(audit, 'collector', { flagDirectory, cleanupCommand: ['/bin/sh', '-c', 'printf "%s\\n" "$POD_NAME"'] });
 
   // ---- more constructs: add each new public construct here, in a chart of its own, ----
   // ---- and list that chart in EXPECTED in check-dist.js.                            ----

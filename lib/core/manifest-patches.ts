@@ -1,0 +1,182 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+
+// Escape hatches that write the synthesized manifest directly, and the mark that tells the
+// synth checks which of the library's own patches they may ignore.
+
+/**
+ * JSON pointer to the pod spec inside a workload's manifest: `/spec` for a Pod,
+ * `/spec/jobTemplate/spec/template/spec` for a CronJob, `/spec/template/spec` otherwise.
+ */
+export function podSpecPointer(workload: kplus.AbstractPod): string {
+  if (workload instanceof kplus.Pod) return '/spec';
+  if (workload instanceof kplus.CronJob) return '/spec/jobTemplate/spec/template/spec';
+  return '/spec/template/spec';
+}
+
+/**
+ * JSON pointer to a container (or init container) inside a workload's manifest.
+ *
+ * @throws if the container does not belong to the workload.
+ */
+export function containerPointer(workload: kplus.AbstractPod, container: kplus.Container): string {
+  const spec = podSpecPointer(workload);
+  const index = workload.containers.indexOf(container);
+  if (index >= 0) return `${spec}/containers/${index}`;
+  const initIndex = workload.initContainers.indexOf(container);
+  if (initIndex >= 0) return `${spec}/initContainers/${initIndex}`;
+  throw new Error(`container '${container.name}' is not a container of ${workload.node.path}`);
+}
+
+/**
+ * Sets `value` at `pointer` in the workload's manifest (a JSON patch `add`, which
+ * replaces an existing member). For fields that the 1.27 schema knows but cdk8s-plus-27
+ * cannot express, such as `capabilities.drop: [ALL]` or `seccompProfile`. A pointer whose
+ * parent does not exist fails the synthesis, naming the object and the pointer.
+ *
+ * @returns the JSON patch it added
+ */
+export function setManifestField(workload: kplus.AbstractPod, pointer: string, value: unknown): JsonPatch {
+  const apiObject = ApiObject.of(workload);
+  patchesAppliedAfterRendering(apiObject);
+  const patch = JsonPatch.add(pointer, value);
+  apiObject.addJsonPatch(patch);
+  return patch;
+}
+
+/**
+ * Applies JSON patches to the object's final manifest, after cdk8s-plus-27 has rendered
+ * it, so they can write fields the Kubernetes 1.27 schema does not know.
+ *
+ * `ApiObject.of(x).addJsonPatch(...)` is applied *before* the generated `toJson` of
+ * cdk8s-plus-27's `k8s` imports copies the object field by field, so a field that schema
+ * lacks (an init container's `restartPolicy`, a `sleep` lifecycle handler, both
+ * Kubernetes 1.29+) is silently dropped (cdk8s-team/cdk8s#2172). These patches run on
+ * what that `toJson` returns, so they reach `Testing.synth`, `app.synth()` and
+ * `app.synthYaml()` alike.
+ *
+ * Values are written as given: they are not resolved like construct props (no tokens),
+ * and nothing checks them against a schema. A patch whose path does not exist fails the
+ * synthesis with the construct path and the patch in the message.
+ *
+ * @param scope an `ApiObject`, or a construct whose default child is one (any
+ *   cdk8s-plus resource, e.g. a `Deployment`)
+ * @example addRawJsonPatch(deployment, JsonPatch.add('/spec/template/spec/initContainers/1/restartPolicy', 'Always'))
+ */
+export function addRawJsonPatch(scope: IConstruct, ...patches: JsonPatch[]): void {
+  patchesAppliedAfterRendering(ApiObject.of(scope)).push(...patches);
+}
+
+// The patches of each object, applied by its wrapped toJson in the order they were added.
+const rawPatches = new WeakMap<ApiObject, JsonPatch[]>();
+
+/**
+ * The list of patches applied to what `apiObject` renders (empty at first). Its `toJson`
+ * is wrapped once: it applies them, and a failing patch (its own or one of cdk8s's
+ * `addJsonPatch`) is reported with the object's path and the patch.
+ */
+function patchesAppliedAfterRendering(apiObject: ApiObject): JsonPatch[] {
+  let list = rawPatches.get(apiObject);
+  if (list) return list;
+  list = [];
+  rawPatches.set(apiObject, list);
+  const patchesOfObject = list;
+  const render = apiObject.toJson.bind(apiObject);
+  // An own property shadows the class's toJson for this one object; App.synth,
+  // synthYaml and Testing.synth all render objects through it.
+  Object.defineProperty(apiObject, 'toJson', {
+    configurable: true,
+    writable: true,
+    value: () => {
+      try {
+        return JsonPatch.apply(render(), ...patchesOfObject);
+      } catch (e) {
+        const failing = failingPatch(apiObject, render, patchesOfObject);
+        const what = failing
+          ? `${failing.raw ? 'raw ' : ''}JSON patch of '${apiObject.node.path}' failed at ${failing.patch}`
+          : `JSON patch of '${apiObject.node.path}' failed`;
+        throw new Error(`${what}: ${(e as Error).message}; the pointer must name an existing object or array`, { cause: e });
+      }
+    },
+  });
+  return list;
+}
+
+// Replays the patches one by one on the unpatched rendering to find the one that fails.
+// cdk8s 2.x keeps addJsonPatch's patches in the private field `patches`; without it, only
+// the raw patches can be told apart.
+function failingPatch(apiObject: ApiObject, render: () => unknown, raw: readonly JsonPatch[]): { patch: string; raw: boolean } | undefined {
+  const own = (apiObject as unknown as { patches?: JsonPatch[] }).patches;
+  const saved = Array.isArray(own) ? own.splice(0) : [];
+  try {
+    let document = render();
+    for (const [patch, isRaw] of [...saved.map((p) => [p, false] as const), ...raw.map((p) => [p, true] as const)]) {
+      try {
+        document = JsonPatch.apply(document, patch);
+      } catch {
+        const op = (patch as unknown as { _toJson: () => { op: string; path: string } })._toJson();
+        return { patch: `${op.op} ${op.path}`, raw: isRaw };
+      }
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (Array.isArray(own)) own.push(...saved);
+  }
+}
+
+/**
+ * The patches {@link addRawJsonPatch} applies to `apiObject`, or undefined when its
+ * `toJson` is its class's own.
+ * @internal
+ */
+export function rawJsonPatchesOf(apiObject: ApiObject): readonly JsonPatch[] | undefined {
+  return rawPatches.get(apiObject);
+}
+
+/**
+ * Turns an init container of `workload` into a Kubernetes native sidecar: writes its
+ * `restartPolicy: Always`, so it starts before the following init containers and the
+ * main containers, keeps running beside them, restarts when it exits, and stops after
+ * them.
+ *
+ * **Needs Kubernetes 1.29+** (beta, on by default; 1.28 behind the `SidecarContainers`
+ * feature gate). An older API server drops the field, and the container becomes a plain
+ * init container that never finishes, so the pod never starts. The 1.27 schema of
+ * `assertValidManifests` reports the field as unknown.
+ *
+ * @throws if `container` is not an init container of `workload`
+ */
+export function makeNativeSidecar(workload: kplus.AbstractPod, container: kplus.Container): void {
+  if (!workload.initContainers.includes(container)) {
+    throw new Error(`container '${container.name}' is not an init container of ${workload.node.path}`);
+  }
+  addRawJsonPatch(workload, markOutsideCheckedFields(JsonPatch.add(`${containerPointer(workload, container)}/restartPolicy`, 'Always')));
+}
+
+// Marks the JSON patches this library writes that touch none of the fields the synth
+// checks read (labels, namespaces, Service selectors, volumes, mounts, the grace period).
+// While an object has only such patches, cdk8s-plus-27's model of it still holds the final
+// value of those fields, so the checks read the model instead of rendering the object
+// (synth-checks/pass-cache.ts). A symbol on the patch, not a WeakSet: cheaper to set and
+// to test, and nothing for the garbage collector to track.
+const OUTSIDE_CHECKED_FIELDS = Symbol('cdk8s-pod-lifecycle.outsideCheckedFields');
+
+/**
+ * Marks `patch` as touching none of the fields the synth checks read, and returns it.
+ * @internal
+ */
+export function markOutsideCheckedFields(patch: JsonPatch): JsonPatch {
+  (patch as unknown as Record<symbol, boolean>)[OUTSIDE_CHECKED_FIELDS] = true;
+  return patch;
+}
+
+/**
+ * Whether `patch` was marked with {@link markOutsideCheckedFields}.
+ * @internal
+ */
+export function isMarkedOutsideCheckedFields(patch: unknown): boolean {
+  return typeof patch === 'object' && patch !== null && (patch as Record<symbol, unknown>)[OUTSIDE_CHECKED_FIELDS] === true;
+}

@@ -1,0 +1,106 @@
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { DEFAULT_SECURITY_PRESETS, metadataWithName } from '../core/defaults';
+import { PropContext } from '../core/errors';
+import { HTTPD } from '../core/images';
+import { MAX_INT32 } from '../core/limits';
+import { checkDnsSubdomain, checkIntegerRange, checkLabels } from '../core/prop-checks';
+import { addHttpdContainer, HttpdOptions } from '../httpd/httpd-container';
+import { addHttpService, HttpServiceOptions } from '../httpd/http-service';
+import { addStandardSynthChecks } from '../synth-checks/checks';
+import { GIT_CLONE_LAYOUT, GitCloneScript } from './git-clone-script';
+import { addGitSiteContainers, GitSiteContainersOptions, gitSiteVolume } from './git-site-containers';
+
+/** Properties of {@link GitClonedSiteInit}. */
+export interface GitClonedSiteInitProps extends GitSiteContainersOptions, HttpServiceOptions, HttpdOptions {
+  /**
+   * The Deployment's `metadata.name`.
+   * @default - a unique name generated from the construct path
+   */
+  readonly deploymentName?: string;
+  /**
+   * Number of pods. Each clones the repository itself.
+   * @default 2
+   */
+  readonly replicas?: number;
+}
+
+/**
+ * A web site served from a git repository, built to survive production: a Deployment
+ * whose init container clones a git branch or tag into an emptyDir, an httpd
+ * container that serves it (optionally one sub-directory), an optional sidecar that
+ * keeps it current, and a Service (NodePort by default).
+ *
+ * A Deployment rather than a bare Pod: a site should come back when its node goes away,
+ * roll out a new image or repository without downtime, and run more than one copy.
+ *
+ * The clone is shallow and single-branch, lands in a fresh snapshot directory, so a
+ * restarted init container (or a `lost+found`) never breaks it, and is switched in
+ * atomically through a symlink the document root points at. Git metadata is kept out
+ * of the served tree. Private repositories read an ssh key or an https token from an
+ * existing Secret. See {@link GitCloneScript} for the scripts.
+ */
+export class GitClonedSiteInit extends Construct {
+  /** The Deployment running the site. */
+  public readonly deployment: kplus.Deployment;
+  /** The Service exposing the pods' port 80. */
+  public readonly service: kplus.Service;
+  /** The httpd container. */
+  public readonly container: kplus.Container;
+  /** The init container that publishes the first tree. */
+  public readonly initContainer: kplus.Container;
+  /** The sync sidecar, when `syncInterval` is set (an init container when `nativeSidecar`). */
+  public readonly syncContainer?: kplus.Container;
+  /** The scripts the git containers run. */
+  public readonly script: GitCloneScript;
+
+  /**
+   * Adds the Deployment and the Service to `scope`. Bad props throw here, naming the
+   * construct path, the prop, the value and the rule.
+   * @param scope the chart or construct to add to
+   * @param id the construct id; generated object names derive from its path
+   * @param props the repository to serve and how
+   */
+  public constructor(scope: Construct, id: string, props: GitClonedSiteInitProps) {
+    super(scope, id);
+    const ctx = PropContext.of(this);
+    const name = props.deploymentName === undefined ? undefined : checkDnsSubdomain(ctx, 'deploymentName', props.deploymentName);
+    const labels = checkLabels(ctx, 'labels', props.labels ?? {});
+    const replicas = checkIntegerRange(ctx, 'replicas', props.replicas ?? 2, 0, MAX_INT32, 'a number of replicas');
+    const securityPreset = props.securityPreset ?? DEFAULT_SECURITY_PRESETS.httpd;
+    if (props.credentials && securityPreset.podSecurityContext.fsGroup === undefined) {
+      throw ctx.error(
+        'CREDENTIALS',
+        'credentials',
+        props.credentials.kind,
+        'credentials need a pod fsGroup, through which the non-root git user reads the Secret: use a securityPreset with a group (SecurityPreset.restricted())',
+      );
+    }
+
+    this.deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: metadataWithName(name, labels),
+      podMetadata: { labels },
+      replicas,
+    });
+    const volume = gitSiteVolume(this);
+    // httpd reads the tree through the symlink: the stock httpd.conf grants access to
+    // htdocs and follows symlinks, and a symlink in DocumentRoot is resolved per request,
+    // so each switch is seen at once. Read-only: only the git containers write.
+    this.container = addHttpdContainer(this, this.deployment, ctx, {
+      image: props.image,
+      name: props.containerName,
+      imagePullPolicy: props.imagePullPolicy,
+      resources: props.resources,
+      securityPreset,
+      htdocsVolume: volume,
+      htdocsReadOnly: true,
+      command: ['httpd-foreground', '-c', `DocumentRoot "${HTTPD.htdocsPath}/${GIT_CLONE_LAYOUT.linkName}"`],
+    }).container;
+    const git = addGitSiteContainers(this, this.deployment, ctx, props, volume);
+    this.initContainer = git.initContainer;
+    this.syncContainer = git.syncContainer;
+    this.script = git.script;
+    this.service = addHttpService(this, ctx, this.deployment, HTTPD.port, props, labels);
+    addStandardSynthChecks(this);
+  }
+}

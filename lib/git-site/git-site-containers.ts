@@ -1,0 +1,189 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from '../core/defaults';
+import { PropContext } from '../core/errors';
+import { GIT_IMAGE_USER, IMAGE_PINS } from '../core/images';
+import { makeNativeSidecar } from '../core/manifest-patches';
+import { checkImage, checkSecretKey, checkWholeSeconds } from '../core/prop-checks';
+import { SecurityPreset } from '../core/security-preset';
+import { Warnings } from '../core/warnings';
+import { warnIfUnpinned } from '../httpd/httpd-container';
+import { GitCloneScript, GitCloneScriptProps } from './git-clone-script';
+import { GitCredentials } from './git-credentials';
+import { checkCredentialsTransport, checkGitRepository } from './git-rules';
+
+/** Facts about the git containers that {@link addGitSiteContainers} adds. */
+export const GIT_SITE = {
+  /** The default image; its entrypoint is `git`, so the containers set `command` to `sh -c`. */
+  image: IMAGE_PINS.git,
+  /** Where the site volume is mounted in the git containers (also the image's `WORKDIR`). */
+  mountPath: '/git',
+  /** A writable emptyDir for `HOME`: the root filesystem is read-only. */
+  homePath: '/tmp',
+  /** Where the credentials Secret is mounted, read-only. */
+  credentialsPath: '/etc/git-site-credentials',
+  /** The default user: `nobody`, see {@link GIT_IMAGE_USER}. */
+  user: GIT_IMAGE_USER,
+  /** Name of the init container that publishes the first tree. */
+  initContainerName: 'git-clone',
+  /** Name of the sidecar that keeps the tree current. */
+  syncContainerName: 'git-sync',
+} as const;
+
+/**
+ * The emptyDir the git containers publish the site in (`GIT_SITE.mountPath` in them), for a
+ * web server to mount.
+ */
+export function gitSiteVolume(scope: Construct): kplus.Volume {
+  return kplus.Volume.fromEmptyDir(scope, 'GitSiteVolume', 'git-site');
+}
+
+/** Options for {@link addGitSiteContainers}; each is a prop of the construct that uses it. */
+export interface GitSiteContainersOptions extends Omit<GitCloneScriptProps, 'credentialFiles' | 'shell'> {
+  /**
+   * Credentials of a private repository, from an existing Secret.
+   * @default - none: a public repository
+   */
+  readonly credentials?: GitCredentials;
+  /**
+   * Keep the site current: a sidecar checks the remote every interval (whole seconds)
+   * and switches to a new tree when the ref moved. Pods may briefly serve different
+   * commits while they sync.
+   * @default - no sidecar: the site is the commit cloned when the pod started
+   */
+  readonly syncInterval?: Duration;
+  /**
+   * Run the sync sidecar as a Kubernetes native sidecar (an init container with
+   * `restartPolicy: Always`) instead of a regular container. Needs Kubernetes 1.29+;
+   * see {@link makeNativeSidecar}.
+   * @default false
+   */
+  readonly nativeSidecar?: boolean;
+  /**
+   * The git image: it needs `git`, `sh`, `mktemp`, `readlink`, `mv -T` (busybox or GNU),
+   * and `ssh` for ssh repositories.
+   * @default IMAGE_PINS.git
+   */
+  readonly gitImage?: string;
+  /**
+   * Pull policy of the git image.
+   * @default - `IfNotPresent` for a pinned tag or digest, `Always` otherwise
+   */
+  readonly gitImagePullPolicy?: kplus.ImagePullPolicy;
+  /**
+   * Compute resources of each git container.
+   * @default DEFAULT_RESOURCES.git
+   */
+  readonly gitResources?: kplus.ContainerResources;
+  /**
+   * Security context of the git containers (only the container part is applied).
+   * @default DEFAULT_SECURITY_PRESETS.git: Pod Security "restricted" as user and group 65534 (`nobody`)
+   */
+  readonly gitSecurityPreset?: SecurityPreset;
+}
+
+/** What {@link addGitSiteContainers} added. */
+export interface GitSiteParts {
+  /** The scripts the containers run. */
+  readonly script: GitCloneScript;
+  /** The volume the tree is published in; mount it in the web server. */
+  readonly volume: kplus.Volume;
+  /** The init container that publishes the first tree. */
+  readonly initContainer: kplus.Container;
+  /**
+   * The sync sidecar, when `syncInterval` is set.
+   * @default - none
+   */
+  readonly syncContainer?: kplus.Container;
+}
+
+/**
+ * Adds to `workload` an init container that publishes a git branch or tag in `volume`,
+ * and optionally a sidecar that keeps it current. Mount `volume` in your web server and
+ * serve `<mount path>/site` (`GIT_CLONE_LAYOUT.linkName`), a symlink switched atomically
+ * on every update. Works on any cdk8s-plus workload.
+ *
+ * Props are checked against `ctx`, so errors name the construct the user wrote. One
+ * writer per volume: the init container and the sidecar never run at the same time.
+ *
+ * A credentials Secret is readable by the non-root git user only through the pod's
+ * `fsGroup`: the kubelet makes the files group-owned by it (mode 0400 becomes 0440).
+ * Apply a pod security preset with a group (e.g. `SecurityPreset.restricted()`).
+ *
+ * @param volume the volume to publish in (mounted at `/git` in the git containers)
+ */
+export function addGitSiteContainers(
+  scope: Construct,
+  workload: kplus.AbstractPod,
+  ctx: PropContext,
+  options: GitSiteContainersOptions,
+  volume: kplus.Volume = gitSiteVolume(scope),
+): GitSiteParts {
+  const image = checkImage(ctx, 'gitImage', options.gitImage ?? GIT_SITE.image);
+  warnIfUnpinned(scope, 'gitImage', image);
+  const credentials = options.credentials;
+  if (credentials) {
+    for (const { key } of credentials.items) checkSecretKey(ctx, 'credentials', key);
+    checkCredentialsTransport(
+      ctx,
+      'credentials',
+      credentials.kind,
+      checkGitRepository(ctx, 'repository', options.repository, options),
+      options.repository,
+    );
+  }
+  const script = new GitCloneScript({ ...options, credentialFiles: credentials?.files(GIT_SITE.credentialsPath) }, ctx);
+  const intervalSeconds = options.syncInterval === undefined ? undefined : checkWholeSeconds(ctx, 'syncInterval', options.syncInterval, 1);
+  if (options.nativeSidecar && intervalSeconds === undefined) {
+    throw ctx.error('MISSING_PROP', 'nativeSidecar', true, 'needs syncInterval: without it there is no sidecar');
+  }
+  if (options.nativeSidecar) {
+    Warnings.of(scope).add(
+      'NATIVE_SIDECAR',
+      'nativeSidecar makes git-sync an init container with restartPolicy: Always, which needs Kubernetes 1.29+ (1.28 with the SidecarContainers feature gate): an older API server rejects the field or drops it, and the pod never starts',
+    );
+  }
+  if (options.keepSymlinks) {
+    Warnings.of(scope).add(
+      'KEEP_SYMLINKS',
+      "keepSymlinks checks the repository's symbolic links out as links, and httpd's stock config follows them: whoever can push to the repository can make the site serve any file the httpd user can read",
+    );
+  }
+
+  const home = kplus.Volume.fromEmptyDir(scope, 'GitHomeVolume', 'git-home');
+  const mounts: kplus.VolumeMount[] = [
+    { path: GIT_SITE.mountPath, volume },
+    { path: GIT_SITE.homePath, volume: home },
+  ];
+  if (credentials) {
+    const secretVolume = kplus.Volume.fromSecret(scope, 'GitCredentialsVolume', credentials.secret, {
+      name: 'git-credentials',
+      defaultMode: 0o400,
+      items: Object.fromEntries(credentials.items.map(({ key, file }) => [key, { path: file }])),
+    });
+    mounts.push({ path: GIT_SITE.credentialsPath, volume: secretVolume, readOnly: true });
+  }
+  const preset = options.gitSecurityPreset ?? DEFAULT_SECURITY_PRESETS.git;
+  const container = (name: string, command: string[]): kplus.ContainerProps => ({
+    name,
+    image,
+    imagePullPolicy: options.gitImagePullPolicy ?? defaultPullPolicy(image),
+    command,
+    workingDir: GIT_SITE.mountPath,
+    envVariables: { HOME: kplus.EnvValue.fromValue(GIT_SITE.homePath) },
+    resources: options.gitResources ?? DEFAULT_RESOURCES.git,
+    volumeMounts: mounts,
+  });
+
+  const initContainer = workload.addInitContainer(container(GIT_SITE.initContainerName, script.initScript.toCommand()));
+  preset.applyToContainer(workload, initContainer);
+  let syncContainer: kplus.Container | undefined;
+  if (intervalSeconds !== undefined) {
+    const props = container(GIT_SITE.syncContainerName, script.syncScript(intervalSeconds, ctx, 'syncInterval').toCommand());
+    syncContainer = options.nativeSidecar ? workload.addInitContainer(props) : workload.addContainer(props);
+    if (options.nativeSidecar) makeNativeSidecar(workload, syncContainer);
+    preset.applyToContainer(workload, syncContainer);
+  }
+  return { script, volume, initContainer, syncContainer };
+}

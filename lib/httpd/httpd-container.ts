@@ -1,0 +1,217 @@
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from '../core/defaults';
+import { PropContext } from '../core/errors';
+import { HTTPD } from '../core/images';
+import { checkAbsolutePath, checkDnsLabel, checkImage, checkNoNulBytes, isPinnedImage } from '../core/prop-checks';
+import { SecurityPreset } from '../core/security-preset';
+import { Warnings } from '../core/warnings';
+
+/** The names of the volumes {@link addHttpdContainer} adds to the pod. */
+export const HTTPD_VOLUMES = {
+  /** The document root, unless the caller gives its own volume. */
+  htdocs: 'htdocs',
+  /** `logs/`, where httpd writes `httpd.pid`: the root filesystem is read-only. */
+  logs: 'httpd-logs',
+} as const;
+
+/**
+ * Throws unless `volumeName` is free in a pod whose httpd container already mounts the
+ * volumes named `taken`: two volumes of one name make the API server reject the pod.
+ */
+export function checkVolumeNameFree(ctx: PropContext, prop: string, volumeName: string, taken: readonly string[]): string {
+  if (taken.includes(volumeName)) {
+    throw ctx.error(
+      'NAME_CLASH',
+      prop,
+      volumeName,
+      `is the name of a volume the pod already has (${taken.join(', ')}): give it another name`,
+    );
+  }
+  return volumeName;
+}
+
+/**
+ * Warns (code `UNPINNED_IMAGE`) on `scope` when `image` names no fixed version.
+ * @param prop the prop that named the image
+ */
+export function warnIfUnpinned(scope: Construct, prop: string, image: string): void {
+  if (isPinnedImage(image)) return;
+  Warnings.of(scope).add(
+    'UNPINNED_IMAGE',
+    `${prop} ${JSON.stringify(image)} names no fixed version: it is pulled on every start (imagePullPolicy Always) and may change between restarts; pin a tag or a digest`,
+  );
+}
+
+/** Options for {@link addHttpdContainer}, each checked against the owning construct's props. */
+export interface HttpdContainerOptions {
+  /**
+   * The httpd image; any image built on the official `httpd` one.
+   * @default HTTPD.image
+   */
+  readonly image?: string;
+  /**
+   * The container's name.
+   * @default 'httpd'
+   */
+  readonly name?: string;
+  /**
+   * The document root, where the htdocs volume is mounted.
+   * @default HTTPD.htdocsPath
+   */
+  readonly htdocsPath?: string;
+  /**
+   * Overrides the image's entrypoint.
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+  /**
+   * Overrides the image's CMD.
+   * @default - the image's CMD
+   */
+  readonly args?: string[];
+  /**
+   * Compute resources of the container.
+   * @default DEFAULT_RESOURCES.httpd
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Image pull policy.
+   * @default defaultPullPolicy(image)
+   */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+  /**
+   * Security context of the container and the pod.
+   * @default DEFAULT_SECURITY_PRESETS.httpd
+   */
+  readonly securityPreset?: SecurityPreset;
+  /**
+   * postStart/preStop hooks of the container.
+   * @default - no hooks
+   */
+  readonly lifecycle?: kplus.ContainerLifecycle;
+  /**
+   * The volume served as htdocs.
+   * @default - a new emptyDir
+   */
+  readonly htdocsVolume?: kplus.Volume;
+  /**
+   * Mount htdocs read-only (the server only reads it).
+   * @default false
+   */
+  readonly htdocsReadOnly?: boolean;
+  /**
+   * More mounts for the container.
+   * @default - none
+   */
+  readonly volumeMounts?: kplus.VolumeMount[];
+  /**
+   * Environment of the container.
+   * @default - none
+   */
+  readonly envVariables?: { [name: string]: kplus.EnvValue };
+}
+
+/** What {@link addHttpdContainer} added. */
+export interface HttpdContainerParts {
+  /** The httpd container. */
+  readonly container: kplus.Container;
+  /** The volume mounted at the htdocs path. */
+  readonly htdocsVolume: kplus.Volume;
+  /** The htdocs path inside the container. */
+  readonly htdocsPath: string;
+  /** The security preset applied to the container and pod. */
+  readonly securityPreset: SecurityPreset;
+}
+
+/**
+ * Adds an httpd container to `workload` that runs on a read-only root filesystem: an
+ * emptyDir for `logs/` (httpd writes `httpd.pid` there) and a volume for htdocs, with
+ * the security preset applied to the container and the pod. Props are checked against
+ * `ctx`, so errors name the construct the user wrote.
+ */
+export function addHttpdContainer(
+  scope: Construct,
+  workload: kplus.AbstractPod,
+  ctx: PropContext,
+  options: HttpdContainerOptions = {},
+): HttpdContainerParts {
+  const image = checkImage(ctx, 'image', options.image ?? HTTPD.image);
+  const name = checkDnsLabel(ctx, 'containerName', options.name ?? 'httpd');
+  const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', options.htdocsPath ?? HTTPD.htdocsPath);
+  checkNoNulBytes(ctx, 'command', options.command);
+  checkNoNulBytes(ctx, 'args', options.args);
+  warnIfUnpinned(scope, 'image', image);
+  const securityPreset = options.securityPreset ?? DEFAULT_SECURITY_PRESETS.httpd;
+  const htdocsVolume = options.htdocsVolume ?? kplus.Volume.fromEmptyDir(scope, 'HtdocsVolume', HTTPD_VOLUMES.htdocs);
+  const logsVolume = kplus.Volume.fromEmptyDir(scope, 'LogsVolume', HTTPD_VOLUMES.logs);
+  const taken = [htdocsVolume.name, logsVolume.name];
+  options.volumeMounts?.forEach((mount, i) => checkVolumeNameFree(ctx, `volumeMounts[${i}]`, mount.volume.name, taken));
+
+  const container = workload.addContainer({
+    name,
+    image,
+    imagePullPolicy: options.imagePullPolicy ?? defaultPullPolicy(image),
+    command: options.command,
+    args: options.args,
+    ports: [{ number: HTTPD.port, name: 'http' }],
+    resources: options.resources ?? DEFAULT_RESOURCES.httpd,
+    lifecycle: options.lifecycle,
+    envVariables: options.envVariables,
+    volumeMounts: [
+      { path: htdocsPath, volume: htdocsVolume, readOnly: options.htdocsReadOnly ?? false },
+      { path: HTTPD.logsPath, volume: logsVolume },
+      ...(options.volumeMounts ?? []),
+    ],
+  });
+  securityPreset.applyToContainer(workload, container);
+  securityPreset.applyToPod(workload);
+  return { container, htdocsVolume, htdocsPath, securityPreset };
+}
+
+/** The httpd props every construct shares. */
+export interface HttpdOptions {
+  /**
+   * The httpd image. Any image built on the official `httpd` one works; hooks need its
+   * `/bin/sh`, `date`, `mkdir` and `mv`.
+   * @default IMAGE_PINS.httpd
+   */
+  readonly image?: string;
+  /**
+   * Image pull policy of the httpd image.
+   * @default - `IfNotPresent` for a pinned tag or digest, `Always` for `latest` or no tag
+   */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+  /**
+   * The httpd container's name (e.g. `cntr-httpd`).
+   * @default 'httpd'
+   */
+  readonly containerName?: string;
+  /**
+   * Labels of the pods, the object that runs them and the Service (e.g. `component: httpd`).
+   * The Service selects the pods by their unique cdk8s address label, not by these.
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string };
+  /**
+   * Compute resources of the httpd container.
+   * @default DEFAULT_RESOURCES.httpd
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Security context of the pod and the httpd container.
+   * @default DEFAULT_SECURITY_PRESETS.httpd: Pod Security "restricted", user and group
+   *   10001 (the pod's `fsGroup`), read-only root filesystem, no capabilities, port 80
+   *   bound through the `net.ipv4.ip_unprivileged_port_start` sysctl
+   */
+  readonly securityPreset?: SecurityPreset;
+}
+
+/** The props of the constructs that run httpd in a Pod of its own. */
+export interface HttpdPodOptions extends HttpdOptions {
+  /**
+   * The Pod's `metadata.name` (e.g. `pod-httpd`).
+   * @default - a unique name generated from the construct path
+   */
+  readonly podName?: string;
+}

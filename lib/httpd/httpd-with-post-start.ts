@@ -1,0 +1,110 @@
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { metadataWithName } from '../core/defaults';
+import { PropContext } from '../core/errors';
+import { HTTPD } from '../core/images';
+import { checkAbsolutePath, checkDnsSubdomain, checkLabels } from '../core/prop-checks';
+import { addStandardSynthChecks } from '../synth-checks/checks';
+import { addHttpdContainer, HttpdPodOptions } from './httpd-container';
+import { addHttpService, HttpServiceOptions } from './http-service';
+import { postStartPageHook } from './post-start-page';
+import { WriteFileHook } from './write-file-hook';
+
+/** Properties of {@link HttpdWithPostStart}. */
+export interface HttpdWithPostStartProps extends HttpdPodOptions, HttpServiceOptions {
+  /**
+   * The page: a string is written exactly; lines are each followed by a newline.
+   * Written literally, whatever characters it holds.
+   * @default DEFAULT_POST_START_CONTENT
+   */
+  readonly content?: string | readonly string[];
+  /**
+   * Start the page with `the date is: <date>`, taken when the hook runs.
+   * @default true
+   */
+  readonly prependDate?: boolean;
+  /**
+   * The page's file name inside htdocs.
+   * @default 'index.html'
+   */
+  readonly fileName?: string;
+  /**
+   * The document root the hook writes into and the htdocs volume is mounted at.
+   * @default '/usr/local/apache2/htdocs'
+   */
+  readonly htdocsPath?: string;
+  /**
+   * The shell that runs the hook.
+   * @default '/bin/sh'
+   */
+  readonly shell?: string;
+  /**
+   * Overrides the image's entrypoint. The postStart hook runs alongside whatever this starts.
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+  /**
+   * Overrides the image's CMD.
+   * @default - the image's CMD (`httpd-foreground`)
+   */
+  readonly args?: string[];
+}
+
+/**
+ * An `httpd` Pod whose postStart exec hook writes a page into htdocs, and a Service
+ * (NodePort by default) that exposes it, so `curl` shows the page.
+ *
+ * The hook runs in parallel with httpd's entrypoint: it depends on nothing httpd does,
+ * creates the directory if needed and replaces the page atomically. htdocs and logs are
+ * emptyDirs, so the root filesystem stays read-only.
+ */
+export class HttpdWithPostStart extends Construct {
+  /** The Pod running httpd. */
+  public readonly pod: kplus.Pod;
+  /** The Service exposing the Pod's port 80. */
+  public readonly service: kplus.Service;
+  /** The httpd container. */
+  public readonly container: kplus.Container;
+  /** The postStart hook that writes the page. */
+  public readonly postStartHook: WriteFileHook;
+
+  /**
+   * Adds the Pod and the Service to `scope`. Bad props throw here, naming the construct
+   * path, the prop, the value and the rule.
+   * @param scope the chart or construct to add to
+   * @param id the construct id; generated object names derive from its path
+   * @param props what to serve and how; every prop is optional
+   */
+  public constructor(scope: Construct, id: string, props: HttpdWithPostStartProps = {}) {
+    super(scope, id);
+    const ctx = PropContext.of(this);
+    const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
+    const labels = checkLabels(ctx, 'labels', props.labels ?? {});
+    const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', props.htdocsPath ?? HTTPD.htdocsPath);
+    this.postStartHook = postStartPageHook(ctx, {
+      htdocsPath,
+      fileName: props.fileName,
+      content: props.content,
+      prependDate: props.prependDate,
+      shell: props.shell,
+    });
+
+    this.pod = new kplus.Pod(this, 'Pod', { metadata: metadataWithName(podName, labels) });
+    this.container = addHttpdContainer(this, this.pod, ctx, {
+      image: props.image,
+      name: props.containerName,
+      htdocsPath,
+      command: props.command,
+      args: props.args,
+      resources: props.resources,
+      imagePullPolicy: props.imagePullPolicy,
+      securityPreset: props.securityPreset,
+      lifecycle: { postStart: this.postStartHook.handler },
+    }).container;
+
+    this.service = addHttpService(this, ctx, this.pod, HTTPD.port, props, labels);
+    // Labels, mounts and volumes can still be changed after this constructor (JSON patches,
+    // setManifestField): check the final manifests when the app is synthesized.
+    addStandardSynthChecks(this);
+  }
+}

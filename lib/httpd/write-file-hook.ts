@@ -1,0 +1,70 @@
+import * as kplus from 'cdk8s-plus-27';
+import { PropContext } from '../core/errors';
+import { checkAbsolutePath, checkNoNulByte, checkNoNulBytes } from '../core/prop-checks';
+import { atomicWrite, printLines, printText, sh, ShellCode, ShellScript } from '../core/shell';
+
+/** Properties of a {@link WriteFileHook}. */
+export interface WriteFileHookProps {
+  /** Absolute path of the file the hook writes, inside the container. */
+  readonly path: string;
+  /**
+   * What the file holds: a string is written exactly as given; lines are each written
+   * followed by a newline. Written literally, whatever characters it holds.
+   * @default - nothing besides the date line
+   */
+  readonly content?: string | readonly string[];
+  /**
+   * Start the file with the line `the date is: <output of date>`, taken when the hook runs.
+   * @default false
+   */
+  readonly prependDate?: boolean;
+  /**
+   * Absolute path of the shell that runs the hook; it must exist in the image
+   * (busybox and alpine have only `/bin/sh`).
+   * @default '/bin/sh'
+   */
+  readonly shell?: string;
+}
+
+/**
+ * A hook that writes a file inside the container: creates the directory if missing,
+ * then writes the content through a temporary file and a rename, so readers (a web
+ * server, a collector) never see a partial file. User text is quoted by the shared
+ * shell builder and written byte for byte.
+ *
+ * Use it on any cdk8s-plus container:
+ * `lifecycle: { postStart: new WriteFileHook({ path, content }).handler }`.
+ */
+export class WriteFileHook {
+  /** The script the hook runs. */
+  public readonly script: ShellScript;
+
+  /**
+   * Builds the script; bad props throw here, naming `ctx`.
+   * @param props what to write where
+   * @param ctx where errors in `props` are reported; constructs that build the hook from
+   *   their own props pass theirs, so errors name the construct the user wrote
+   */
+  public constructor(props: WriteFileHookProps, ctx: PropContext = PropContext.named('WriteFileHook')) {
+    const path = checkAbsolutePath(ctx, 'path', props.path);
+    const shell = checkAbsolutePath(ctx, 'shell', props.shell ?? '/bin/sh');
+    const content = props.content ?? [];
+    if (typeof content === 'string') checkNoNulByte(ctx, 'content', content);
+    else checkNoNulBytes(ctx, 'content', content);
+    const parts: ShellCode[] = [];
+    if (props.prependDate) parts.push(sh`printf 'the date is: %s\\n' "$(date)"`);
+    parts.push(typeof content === 'string' ? printText(content) : printLines(content));
+    const producer = ShellCode.lines(parts);
+    this.script = new ShellScript({ shell }).add(atomicWrite(path, producer));
+  }
+
+  /** The exec command: `[shell, '-c', script]`. */
+  public get command(): string[] {
+    return this.script.toCommand();
+  }
+
+  /** A cdk8s-plus handler, for a container's `lifecycle.postStart` or `lifecycle.preStop`. */
+  public get handler(): kplus.Handler {
+    return kplus.Handler.fromCommand(this.command);
+  }
+}

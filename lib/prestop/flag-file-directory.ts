@@ -1,0 +1,149 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { PropContext } from '../core/errors';
+import {
+  checkCommand,
+  checkDnsLabel,
+  checkIntegerRange,
+  checkNoNulBytes,
+  checkOwnDirectory,
+  checkAbsolutePath,
+  checkWholeSeconds,
+} from '../core/prop-checks';
+import { sharedFrozen } from '../core/script-cache';
+import { Warnings } from '../core/warnings';
+import { buildCollectorScript, CollectorScript, CollectorScriptOptions } from './collector-script';
+import { buildPreStopFlagHook, PreStopFlagHook, PreStopFlagHookOptions } from './pre-stop-flag-hook';
+
+/** Properties of a {@link FlagFileDirectory}. */
+export interface FlagFileDirectoryProps {
+  /**
+   * The directory on each node the flag files are written to (a `hostPath` volume of type
+   * `DirectoryOrCreate`: created root-owned, mode 0755, if missing).
+   * @default '/tmp/ListOfDeletedPods'
+   */
+  readonly hostPath?: string;
+  /**
+   * Where the directory is mounted in the audited container and in the collector.
+   * @default '/preStopScriptOutput'
+   */
+  readonly mountPath?: string;
+  /**
+   * The name of the volume in the pods.
+   * @default 'list-of-deleted-pods'
+   */
+  readonly volumeName?: string;
+}
+
+/**
+ * A node directory of preStop flag files, and the one definition of the flag-file format:
+ * the audited pods write with {@link FlagFileDirectory.preStopHook}, the collector reads with
+ * {@link FlagFileDirectory.collectorScript}. Give both the same `FlagFileDirectory` and they agree on the
+ * host path, the mount path, the file names and the line format.
+ *
+ * A flag file is `<pod>.<uid>.<yyyymmddThhmmssZ>.<pid>.txt` (`unknown` for a missing pod
+ * name or UID), written atomically (a hidden temporary name, then a rename). Its content:
+ *
+ * ```
+ * format=cdk8s-pod-lifecycle/prestop-flag/v1
+ * stopped_at=2019-03-12T09:15:35Z
+ * pod=pod-httpd
+ * namespace=default
+ * uid=5f0c...
+ * node=minikube
+ * container=cntr-httpd
+ *
+ * the date is Tue Mar 12 09:15:35 UTC 2019
+ * the pod pod-httpd has been terminated
+ * <flagLines, if any>
+ * ```
+ *
+ * The header ends at the first empty line; only the header is parsed.
+ */
+export class FlagFileDirectory {
+  /** The node directory. */
+  public readonly hostPath: string;
+  /** The mount path in the containers. */
+  public readonly mountPath: string;
+  /** The volume's name in the pods. */
+  public readonly volumeName: string;
+
+  /**
+   * Checks the props: absolute, normalized paths other than `/`, and a DNS-1123 volume name.
+   * @param props where the flag files live; every prop is optional
+   */
+  public constructor(props: FlagFileDirectoryProps = {}) {
+    const ctx = PropContext.named('FlagFileDirectory');
+    this.hostPath = checkOwnDirectory(ctx, 'hostPath', props.hostPath ?? '/tmp/ListOfDeletedPods', 'the flag files');
+    this.mountPath = checkOwnDirectory(ctx, 'mountPath', props.mountPath ?? '/preStopScriptOutput', 'the flag files');
+    this.volumeName = checkDnsLabel(ctx, 'volumeName', props.volumeName ?? 'list-of-deleted-pods');
+  }
+
+  /**
+   * A new `hostPath` volume (`DirectoryOrCreate`) for the directory, in `scope`. A host path
+   * under `/tmp` is warned about (code `HOST_PATH_IN_TMP`) on `scope`.
+   */
+  public volume(scope: Construct, id: string): kplus.Volume {
+    if (this.hostPath === '/tmp' || this.hostPath.startsWith('/tmp/')) {
+      Warnings.of(scope).add(
+        'HOST_PATH_IN_TMP',
+        `the flag files are kept in ${this.hostPath}: on nodes where /tmp is a tmpfs, files not yet collected are lost at a reboot; choose a directory on disk (e.g. /var/lib/prestop-flags)`,
+      );
+    }
+    return kplus.Volume.fromHostPath(scope, id, this.volumeName, {
+      path: this.hostPath,
+      type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE,
+    });
+  }
+
+  /**
+   * The preStop hook that writes a flag file. The pod's name, namespace, UID and node come
+   * from downward API environment variables (`envVariables`); a value that does not look
+   * like a Kubernetes name is written empty (the collector then rejects the file), so no
+   * value can add a line or leave the directory.
+   *
+   * @param ctx where errors are reported; constructs pass theirs
+   */
+  public preStopHook(
+    options: PreStopFlagHookOptions,
+    ctx: PropContext = PropContext.named('FlagFileDirectory.preStopHook'),
+  ): PreStopFlagHook {
+    const containerName = checkDnsLabel(ctx, 'containerName', options.containerName);
+    const delaySeconds = checkWholeSeconds(ctx, 'preStopDelay', options.preStopDelay ?? Duration.seconds(0), 0, 3600);
+    const shell = checkAbsolutePath(ctx, 'shell', options.shell ?? '/bin/sh');
+    const flagLines = options.flagLines ?? [];
+    checkNoNulBytes(ctx, 'flagLines', flagLines);
+    return sharedFrozen(['preStop', this.mountPath, containerName, delaySeconds, shell, flagLines], () =>
+      buildPreStopFlagHook(this.mountPath, containerName, delaySeconds, shell, flagLines),
+    );
+  }
+
+  /**
+   * The collector loop: a POSIX `sh` script (busybox is enough) that, every `pollInterval`,
+   * claims each complete flag file by renaming it into `processing/`, parses its header as
+   * data (no `eval`, no sourcing), runs the cleanup with the fields in environment
+   * variables, and moves the file to `processed/`, or to `failed/` after `maxAttempts`
+   * failed runs (attempts are marked on disk, as `processing/<file>.attempt.<n>`, removed
+   * after each pass once the file has moved on). On start it
+   * resumes what `processing/` holds. A lock (`flock` on `<dir>/.collector.lock`) keeps a
+   * second collector on the node waiting until the first exits.
+   *
+   * The environment variable `COLLECTOR_PASSES=<n>` makes the loop stop after n passes
+   * (for a run by hand, and the tests).
+   *
+   * @param ctx where errors are reported; constructs pass theirs
+   */
+  public collectorScript(
+    options: CollectorScriptOptions,
+    ctx: PropContext = PropContext.named('FlagFileDirectory.collectorScript'),
+  ): CollectorScript {
+    const cleanup = checkCommand(ctx, 'cleanupCommand', options.cleanupCommand);
+    const pollSeconds = checkWholeSeconds(ctx, 'pollInterval', options.pollInterval ?? Duration.seconds(5), 1, 3600);
+    const maxAttempts = checkIntegerRange(ctx, 'maxAttempts', options.maxAttempts ?? 3, 1, 100);
+    const cleanupTimeoutSeconds = checkWholeSeconds(ctx, 'cleanupTimeout', options.cleanupTimeout ?? Duration.seconds(60), 1, 86400);
+    return sharedFrozen(['collector', this.mountPath, cleanup, pollSeconds, maxAttempts, cleanupTimeoutSeconds], () =>
+      buildCollectorScript(this.mountPath, cleanup, pollSeconds, maxAttempts, cleanupTimeoutSeconds),
+    );
+  }
+}

@@ -1,0 +1,161 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { DEFAULT_SECURITY_PRESETS, metadataWithName } from '../core/defaults';
+import { PropContext } from '../core/errors';
+import { HTTPD } from '../core/images';
+import { checkDnsSubdomain, checkLabels, checkWholeSeconds } from '../core/prop-checks';
+import { SecurityPreset } from '../core/security-preset';
+import { addHttpdContainer, checkVolumeNameFree, HTTPD_VOLUMES, HttpdPodOptions } from '../httpd/httpd-container';
+import { addHttpService, HttpServiceOptions } from '../httpd/http-service';
+import { postStartPageHook } from '../httpd/post-start-page';
+import { WriteFileHook } from '../httpd/write-file-hook';
+import { addStandardSynthChecks, addSynthCheck, problemsWithCode } from '../synth-checks/checks';
+import { gracePeriodProblems, gracePeriodRule, GracePeriodRequirement } from '../synth-checks/grace-period';
+import { FlagFileDirectory } from './flag-file-directory';
+import { PreStopFlagHook } from './pre-stop-flag-hook';
+
+/**
+ * What the grace period must leave after the preStop delay: the write itself, and the
+ * container's own shutdown once the kubelet sends SIGTERM after the hook.
+ */
+export const PRE_STOP_WRITE_MARGIN = Duration.seconds(5);
+
+/** Properties of {@link PreStopAuditedPod}. */
+export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOptions {
+  /**
+   * Where the preStop hook writes its flag file, and in what format. Give the collector
+   * the same object.
+   * @default new FlagFileDirectory() (host `/tmp/ListOfDeletedPods`, mounted at `/preStopScriptOutput`)
+   */
+  readonly flagDirectory?: FlagFileDirectory;
+  /**
+   * How long the preStop hook sleeps before writing the flag file (a graceful-shutdown
+   * delay, e.g. for Service endpoints to drain). Whole seconds.
+   * @default Duration.seconds(0)
+   */
+  readonly preStopDelay?: Duration;
+  /**
+   * The pod's `terminationGracePeriodSeconds`. The kubelet kills the container when it runs
+   * out, preStop hook or not, so it must cover `preStopDelay` plus
+   * {@link PRE_STOP_WRITE_MARGIN}. Whole seconds.
+   * @default Duration.seconds(30)
+   */
+  readonly terminationGracePeriod?: Duration;
+  /**
+   * More lines for the flag file, after its header and its two human-readable lines. Written
+   * literally; never parsed by the collector.
+   * @default - none
+   */
+  readonly flagLines?: readonly string[];
+  /**
+   * Add a postStart hook that writes a page into htdocs, as {@link HttpdWithPostStart} does.
+   * @default true
+   */
+  readonly postStart?: boolean;
+  /**
+   * The page the postStart hook writes after its `the date is: <date>` line: a string is
+   * written exactly, lines are each followed by a newline.
+   * @default DEFAULT_POST_START_CONTENT
+   */
+  readonly postStartContent?: string | readonly string[];
+  /**
+   * The shell that runs both hooks.
+   * @default '/bin/sh'
+   */
+  readonly shell?: string;
+  /**
+   * Security context of the pod and container. The hook writes into a `hostPath`
+   * directory that `DirectoryOrCreate` makes root-owned 0755, so the default runs httpd as
+   * root; a non-root preset needs a directory its user can write (see the README).
+   * @default DEFAULT_SECURITY_PRESETS.auditedHttpd: root, all capabilities dropped but NET_BIND_SERVICE,
+   *   SETUID, SETGID and KILL (httpd's), read-only root filesystem, no privilege
+   *   escalation, seccomp RuntimeDefault
+   */
+  readonly securityPreset?: SecurityPreset;
+}
+
+/**
+ * An `httpd` Pod whose preStop hook drops a flag file into a node directory (a `hostPath`
+ * volume), with a postStart page and a NodePort Service. A {@link PreStopAuditCollector}
+ * given the same {@link FlagFileDirectory} processes the files on every node.
+ *
+ * A flag file records that the container was stopped, not why: preStop also runs when a
+ * liveness probe restarts the container, and may run more than once. Each run writes its
+ * own file (pod UID, time and PID in the name).
+ *
+ * The `hostPath` volume puts the pod at Pod Security level "privileged": its namespace
+ * needs `pod-security.kubernetes.io/enforce: privileged`.
+ */
+export class PreStopAuditedPod extends Construct {
+  /** The Pod running httpd. */
+  public readonly pod: kplus.Pod;
+  /** The Service exposing the Pod's port 80. */
+  public readonly service: kplus.Service;
+  /** The httpd container, with the preStop hook. */
+  public readonly container: kplus.Container;
+  /** The flag-file directory and format, shared with the collector. */
+  public readonly flagDirectory: FlagFileDirectory;
+  /** The preStop hook that writes the flag file. */
+  public readonly preStopHook: PreStopFlagHook;
+  /** The postStart hook that writes the page, unless `postStart` is false. */
+  public readonly postStartHook?: WriteFileHook;
+
+  /**
+   * Adds the Pod and the Service to `scope`. Bad props throw here, naming the construct
+   * path, the prop, the value and the rule.
+   * @param scope the chart or construct to add to
+   * @param id the construct id; generated object names derive from its path
+   * @param props the hook, the pod and the Service; every prop is optional
+   */
+  public constructor(scope: Construct, id: string, props: PreStopAuditedPodProps = {}) {
+    super(scope, id);
+    const ctx = PropContext.of(this);
+    this.flagDirectory = props.flagDirectory ?? new FlagFileDirectory();
+    const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
+    const labels = checkLabels(ctx, 'labels', props.labels ?? {});
+    const containerName = props.containerName ?? 'httpd';
+    checkVolumeNameFree(ctx, 'flagDirectory.volumeName', this.flagDirectory.volumeName, Object.values(HTTPD_VOLUMES));
+    this.preStopHook = this.flagDirectory.preStopHook(
+      { containerName, preStopDelay: props.preStopDelay, flagLines: props.flagLines, shell: props.shell },
+      ctx,
+    );
+    const graceSeconds = checkWholeSeconds(ctx, 'terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 1);
+    const margin = PRE_STOP_WRITE_MARGIN.toSeconds();
+    const requirement: GracePeriodRequirement = {
+      seconds: this.preStopHook.delaySeconds + margin,
+      reason: `the preStop hook (preStopDelay ${this.preStopHook.delaySeconds}s, then ${margin}s to write the flag file and stop the container)`,
+    };
+    if (graceSeconds < requirement.seconds) {
+      throw ctx.error(
+        'GRACE_PERIOD',
+        'terminationGracePeriod',
+        graceSeconds,
+        `seconds is too short: ${gracePeriodRule(requirement)}; set terminationGracePeriod to at least ${requirement.seconds}s or shorten preStopDelay`,
+      );
+    }
+    if (props.postStart ?? true) {
+      this.postStartHook = postStartPageHook(ctx, { htdocsPath: HTTPD.htdocsPath, content: props.postStartContent, shell: props.shell });
+    }
+
+    this.pod = new kplus.Pod(this, 'Pod', {
+      metadata: metadataWithName(podName, labels),
+      terminationGracePeriod: Duration.seconds(graceSeconds),
+    });
+    this.container = addHttpdContainer(this, this.pod, ctx, {
+      image: props.image,
+      name: containerName,
+      resources: props.resources,
+      imagePullPolicy: props.imagePullPolicy,
+      securityPreset: props.securityPreset ?? DEFAULT_SECURITY_PRESETS.auditedHttpd,
+      lifecycle: { postStart: this.postStartHook?.handler, preStop: this.preStopHook.handler },
+      envVariables: { ...this.preStopHook.envVariables },
+      volumeMounts: [{ path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') }],
+    }).container;
+    this.service = addHttpService(this, ctx, this.pod, HTTPD.port, props, labels);
+    // Patches and escape hatches can still change the grace period, mounts and labels:
+    // check the final manifest too when the app is synthesized.
+    addStandardSynthChecks(this);
+    addSynthCheck(this, () => problemsWithCode('GRACE_PERIOD', gracePeriodProblems(this.pod, requirement)));
+  }
+}
