@@ -198,9 +198,10 @@ export function checkNoNulByte(ctx: PropContext, prop: string, value: string): s
   return value;
 }
 
-/** Checks each string of an optional list (command words, lines) with {@link checkNoNulByte} (`prop[i]`). */
-export function checkNoNulBytes(ctx: PropContext, prop: string, words: readonly string[] | undefined): void {
-  words?.forEach((word, i) => checkNoNulByte(ctx, `${prop}[${i}]`, word));
+/** Checks each string of a list (command words, lines) with {@link checkNoNulByte}, naming `prop[i]`; returns the list. */
+export function checkNoNulBytes<T extends readonly string[] | undefined>(ctx: PropContext, prop: string, list: T): T {
+  list?.forEach((item, i) => checkNoNulByte(ctx, `${prop}[${i}]`, item));
+  return list;
 }
 
 /** Checks an exec-form command: a program as its first word, and no NUL byte in any word. */

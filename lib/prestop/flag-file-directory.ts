@@ -109,14 +109,14 @@ export class FlagFileDirectory {
     options: PreStopFlagHookOptions,
     ctx: PropContext = PropContext.named('FlagFileDirectory.preStopHook'),
   ): PreStopFlagHook {
-    const containerName = checkDnsLabel(ctx, 'containerName', options.containerName);
-    const delaySeconds = checkWholeSeconds(ctx, 'preStopDelay', options.preStopDelay ?? Duration.seconds(0), 0, 3600);
-    const shell = checkAbsolutePath(ctx, 'shell', options.shell ?? '/bin/sh');
-    const flagLines = options.flagLines ?? [];
-    checkNoNulBytes(ctx, 'flagLines', flagLines);
-    return sharedFrozen(['preStop', this.mountPath, containerName, delaySeconds, shell, flagLines], () =>
-      buildPreStopFlagHook(this.mountPath, containerName, delaySeconds, shell, flagLines),
-    );
+    // The checked options are both the cache key and the builder's arguments, in one list.
+    const inputs = [
+      checkDnsLabel(ctx, 'containerName', options.containerName),
+      checkWholeSeconds(ctx, 'preStopDelay', options.preStopDelay ?? Duration.seconds(0), 0, 3600),
+      checkAbsolutePath(ctx, 'shell', options.shell ?? '/bin/sh'),
+      checkNoNulBytes(ctx, 'flagLines', options.flagLines ?? []),
+    ] as const;
+    return sharedFrozen(['preStop', this.mountPath, ...inputs], () => buildPreStopFlagHook(this.mountPath, ...inputs));
   }
 
   /**

@@ -30,6 +30,15 @@ export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOpti
    */
   readonly flagDirectory?: FlagFileDirectory;
   /**
+   * Security context of the pod and container. The hook writes into a `hostPath`
+   * directory that `DirectoryOrCreate` makes root-owned 0755, so the default runs httpd as
+   * root; a non-root preset needs a directory its user can write (see the README).
+   * @default DEFAULT_SECURITY_PRESETS.auditedHttpd: root, all capabilities dropped but NET_BIND_SERVICE,
+   *   SETUID, SETGID and KILL (httpd's), read-only root filesystem, no privilege
+   *   escalation, seccomp RuntimeDefault
+   */
+  readonly securityPreset?: SecurityPreset;
+  /**
    * How long the preStop hook sleeps before writing the flag file (a graceful-shutdown
    * delay, e.g. for Service endpoints to drain). Whole seconds.
    * @default Duration.seconds(0)
@@ -64,15 +73,6 @@ export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOpti
    * @default '/bin/sh'
    */
   readonly shell?: string;
-  /**
-   * Security context of the pod and container. The hook writes into a `hostPath`
-   * directory that `DirectoryOrCreate` makes root-owned 0755, so the default runs httpd as
-   * root; a non-root preset needs a directory its user can write (see the README).
-   * @default DEFAULT_SECURITY_PRESETS.auditedHttpd: root, all capabilities dropped but NET_BIND_SERVICE,
-   *   SETUID, SETGID and KILL (httpd's), read-only root filesystem, no privilege
-   *   escalation, seccomp RuntimeDefault
-   */
-  readonly securityPreset?: SecurityPreset;
 }
 
 /**

@@ -14,7 +14,7 @@ export interface PreStopFlagHookOptions {
    */
   readonly preStopDelay?: Duration;
   /**
-   * Lines written after the header and the seed's two lines. Written literally; the
+   * Lines written after the header and its two human-readable lines. Written literally; the
    * collector never parses them, so they cannot pose as header fields.
    * @default - none
    */
