@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { GitClonedSiteInit, GitCredentials } from '../lib';
 
 /**
- * The seed's init-container scenario: an init container clones a public repository into
+ * The tutorial's init-container scenario: an init container clones a public repository into
  * an emptyDir and httpd serves it, behind the NodePort service `svc-nodeport-httpd-git`.
  */
 export class GitClonedSiteChart extends Chart {

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { HttpdWithPostStart } from '../lib';
 
 /**
- * The seed's postStart scenario: `pod-httpd` whose hook writes the date and a line into
+ * The tutorial's postStart scenario: `pod-httpd` whose hook writes the date and a line into
  * index.html, exposed by the NodePort service `svc-nodeport-httpd`.
  */
 export class HttpdPostStartChart extends Chart {

@@ -1,6 +1,6 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { FlagFileDirectory, PreStopAuditCollector } from '../lib';
+import { FlagFileDirectory, Warnings, PreStopAuditCollector } from '../lib';
 
 /** Props of {@link PreStopAuditCollectorChart}. */
 export interface PreStopAuditCollectorChartProps extends ChartProps {
@@ -9,7 +9,7 @@ export interface PreStopAuditCollectorChartProps extends ChartProps {
 }
 
 /**
- * The collector the seed sketches: one pod per node that polls /tmp/ListOfDeletedPods and
+ * The collector the tutorial sketches: one pod per node that polls /tmp/ListOfDeletedPods and
  * runs a cleanup for each stopped pod. This cleanup only reports it (`kubectl logs`), and
  * so is idempotent.
  */
@@ -18,6 +18,8 @@ export class PreStopAuditCollectorChart extends Chart {
 
   public constructor(scope: Construct, id: string, props: PreStopAuditCollectorChartProps = {}) {
     super(scope, id, props);
+    // The tutorial's directory, which the cluster kit's tests read; on your nodes choose one on disk.
+    Warnings.of(this).acknowledge('HOST_PATH_IN_TMP', 'the tutorial keeps its flag files in /tmp/ListOfDeletedPods');
     this.collector = new PreStopAuditCollector(this, 'collector', {
       flagDirectory: props.flagDirectory,
       name: 'prestop-audit-collector',

@@ -1,6 +1,6 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { FlagFileDirectory, PreStopAuditedPod } from '../lib';
+import { FlagFileDirectory, Warnings, PreStopAuditedPod } from '../lib';
 
 /** Props of {@link PreStopAuditedPodChart}. */
 export interface PreStopAuditedPodChartProps extends ChartProps {
@@ -9,7 +9,7 @@ export interface PreStopAuditedPodChartProps extends ChartProps {
 }
 
 /**
- * The seed's preStop scenario: `pod-httpd` with the postStart page and a preStop hook that
+ * The tutorial's preStop scenario: `pod-httpd` with the postStart page and a preStop hook that
  * drops a flag file into the node's /tmp/ListOfDeletedPods (mounted at
  * /preStopScriptOutput), exposed by the NodePort service `svc-nodeport-httpd`.
  */
@@ -18,6 +18,8 @@ export class PreStopAuditedPodChart extends Chart {
 
   public constructor(scope: Construct, id: string, props: PreStopAuditedPodChartProps = {}) {
     super(scope, id, props);
+    // The tutorial's directory, which the cluster kit's tests read; on your nodes choose one on disk.
+    Warnings.of(this).acknowledge('HOST_PATH_IN_TMP', 'the tutorial keeps its flag files in /tmp/ListOfDeletedPods');
     this.audited = new PreStopAuditedPod(this, 'web', {
       flagDirectory: props.flagDirectory,
       podName: 'pod-httpd',
