@@ -43,7 +43,14 @@ export {
   checkSecretKey,
 } from './core/prop-checks';
 export { Warnings, type WarningCode, type ConstructWarning, WARNINGS_ENV } from './core/warnings';
-export { podSpecPointer, containerPointer, setManifestField, addRawJsonPatch, makeNativeSidecar } from './core/manifest-patches';
+export {
+  POD_SPEC_POINTERS,
+  podSpecPointer,
+  containerPointer,
+  setManifestField,
+  addRawJsonPatch,
+  makeNativeSidecar,
+} from './core/manifest-patches';
 export {
   SecurityPreset,
   PodSecurityLevel,

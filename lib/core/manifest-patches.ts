@@ -5,14 +5,21 @@ import { IConstruct } from 'constructs';
 // Escape hatches that write the synthesized manifest directly, and the mark that tells the
 // synth checks which of the library's own patches they may ignore.
 
-/**
- * JSON pointer to the pod spec inside a workload's manifest: `/spec` for a Pod,
- * `/spec/jobTemplate/spec/template/spec` for a CronJob, `/spec/template/spec` otherwise.
- */
+/** Where each kind of object keeps its pod spec, as JSON pointers into its manifest. */
+export const POD_SPEC_POINTERS = {
+  /** A Pod's own spec. */
+  pod: '/spec',
+  /** The pod template of a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job (and custom resources that follow them). */
+  template: '/spec/template/spec',
+  /** The pod template of a CronJob's job template. */
+  cronJob: '/spec/jobTemplate/spec/template/spec',
+} as const;
+
+/** JSON pointer to the pod spec inside a workload's manifest (see {@link POD_SPEC_POINTERS}). */
 export function podSpecPointer(workload: kplus.AbstractPod): string {
-  if (workload instanceof kplus.Pod) return '/spec';
-  if (workload instanceof kplus.CronJob) return '/spec/jobTemplate/spec/template/spec';
-  return '/spec/template/spec';
+  if (workload instanceof kplus.Pod) return POD_SPEC_POINTERS.pod;
+  if (workload instanceof kplus.CronJob) return POD_SPEC_POINTERS.cronJob;
+  return POD_SPEC_POINTERS.template;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ApiObject, App, ImplicitTokenResolver, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { isMarkedOutsideCheckedFields, rawJsonPatchesOf } from '../core/manifest-patches';
+import { isMarkedOutsideCheckedFields, POD_SPEC_POINTERS, rawJsonPatchesOf } from '../core/manifest-patches';
 
 // The speed layer of the synth checks: what they read of an object, from cdk8s-plus's model
 // when that is the final state, else from one rendering per validation pass.
@@ -215,9 +215,9 @@ export function describe(object: ApiObject): string {
 /** The pod spec of a Pod, of an object with a pod template, or of a CronJob, with its JSON pointer. */
 export function podSpecOf(manifest: Manifest): { spec: Manifest; pointer: string } | undefined {
   const candidates: [Manifest, string][] = [
-    [manifest.kind === 'Pod' ? manifest.spec : undefined, '/spec'],
-    [manifest.spec?.template?.spec, '/spec/template/spec'],
-    [manifest.spec?.jobTemplate?.spec?.template?.spec, '/spec/jobTemplate/spec/template/spec'],
+    [manifest.kind === 'Pod' ? manifest.spec : undefined, POD_SPEC_POINTERS.pod],
+    [manifest.spec?.template?.spec, POD_SPEC_POINTERS.template],
+    [manifest.spec?.jobTemplate?.spec?.template?.spec, POD_SPEC_POINTERS.cronJob],
   ];
   const found = candidates.find(([spec]) => Array.isArray(spec?.containers));
   return found && { spec: found[0], pointer: found[1] };
