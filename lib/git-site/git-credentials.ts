@@ -76,3 +76,43 @@ export class GitCredentials {
       : { kind: 'https', usernamePath: `${dir}/username`, passwordPath: `${dir}/password` };
   }
 }
+
+/** Options for {@link GitCertificateAuthority.fromSecret} and {@link GitCertificateAuthority.fromConfigMap}. */
+export interface GitCertificateAuthorityOptions {
+  /**
+   * The key holding the PEM bundle (one or more CA certificates).
+   * @default 'ca.crt' (as in cert-manager's Secrets and the `kube-root-ca.crt` ConfigMap)
+   */
+  readonly key?: string;
+}
+
+/**
+ * The CA bundle that an https git server's certificate is checked against, for a server
+ * with a private CA (a GitLab or Gitea on a corporate CA). It is mounted read-only in the
+ * git containers only and used for the repository's server only; certificate verification
+ * is never turned off. A CA certificate is public: the file is mode 0444.
+ */
+export class GitCertificateAuthority {
+  /** The bundle in a key of an existing Secret. */
+  public static fromSecret(secret: kplus.ISecret, options: GitCertificateAuthorityOptions = {}): GitCertificateAuthority {
+    return new GitCertificateAuthority({ secret }, options.key ?? 'ca.crt');
+  }
+
+  /** The bundle in a key of an existing ConfigMap (e.g. one trust-manager fills). */
+  public static fromConfigMap(configMap: kplus.IConfigMap, options: GitCertificateAuthorityOptions = {}): GitCertificateAuthority {
+    return new GitCertificateAuthority({ configMap }, options.key ?? 'ca.crt');
+  }
+
+  private constructor(
+    /** Where the bundle is: a Secret or a ConfigMap. */
+    public readonly source: { readonly secret: kplus.ISecret } | { readonly configMap: kplus.IConfigMap },
+    /** The key holding the bundle. */
+    public readonly key: string,
+  ) {}
+
+  /** How errors show it: `Secret "corp-ca", key "ca.crt"`. */
+  public toString(): string {
+    const [kind, name] = 'secret' in this.source ? ['Secret', this.source.secret.name] : ['ConfigMap', this.source.configMap.name];
+    return `${kind} ${JSON.stringify(name)}, key ${JSON.stringify(this.key)}`;
+  }
+}

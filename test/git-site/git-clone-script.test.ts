@@ -15,6 +15,7 @@ import {
 import { join } from 'node:path';
 import { GIT_CLONE_LAYOUT, GitCloneScript, GitCloneScriptProps, PropContext } from '../../lib';
 import { git, TestRepo } from '../support/git-repo';
+import { pathFor, runGitScript, served, snapshotsOf } from '../support/git-script';
 import { runWithShell, SHELLS, tempDir } from '../support/run';
 
 // Valid in git and in a URL, full of shell syntax: quoting mistakes would run `touch PWNED`.
@@ -40,33 +41,7 @@ function script(props: Partial<GitCloneScriptProps> = {}): GitCloneScript {
   return new GitCloneScript({ repository: repo.url, allowFileUrl: true, ...props });
 }
 
-// alpine/git has busybox, not GNU coreutils: under `busybox sh`, its applets come first.
-const BUSYBOX_TOOLS = ['cat', 'chmod', 'ln', 'mktemp', 'mv', 'readlink', 'rm', 'sleep'];
-let busyboxBin: string | undefined;
-function pathFor(shell: string): string {
-  if (!shell.startsWith('busybox')) return process.env.PATH ?? '/usr/bin:/bin';
-  if (!busyboxBin) {
-    busyboxBin = tempDir('busybox-bin-');
-    for (const tool of BUSYBOX_TOOLS) symlinkSync('/bin/busybox', join(busyboxBin, tool));
-  }
-  return `${busyboxBin}:${process.env.PATH}`;
-}
-
-/** Runs a script in `dir` (the volume) as the container would, with `shell`. */
-function run(command: string[], dir: string, shell = 'sh', env: Record<string, string> = {}) {
-  return runWithShell(command, shell, { cwd: dir, env: { HOME: tempDir('home-'), PATH: pathFor(shell), ...env } });
-}
-
-/** The snapshot directory the `site` link points into, and the served file. */
-function served(dir: string, file = 'index.html') {
-  const target = readlinkSync(join(dir, GIT_CLONE_LAYOUT.linkName));
-  const snapshot = target.split('/')[0];
-  return { target, snapshot, content: readFileSync(join(dir, GIT_CLONE_LAYOUT.linkName, file), 'utf8') };
-}
-
-function snapshotsOf(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.startsWith(GIT_CLONE_LAYOUT.snapshotPrefix));
-}
+const run = runGitScript;
 
 function expectNothingRan(...dirs: string[]) {
   for (const dir of [...dirs, repo.dir, join(repo.dir, '..')]) expect(existsSync(join(dir, 'PWNED'))).toBe(false);
