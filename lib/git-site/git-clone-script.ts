@@ -359,7 +359,9 @@ function buildInitScript(inputs: InitScriptInputs): ShellScript {
     // Nothing to ask the remote: the commit is the commit.
     lookUp = sh`remote=${commit}`;
     const objectFormat = commit.length === 64 ? ['--object-format=sha256'] : [];
+    // remote.origin.url: what relative submodule URLs are resolved against.
     fetch = sh`site_git init --quiet ${objectFormat} --separate-git-dir="$new/git" "$new/tree"
+site_git -C "$new/tree" config remote.origin.url ${repository}
 if ! site_git -C "$new/tree" fetch --quiet --no-tags --depth=${depth} -- ${repository} ${commit}; then
   printf 'git-site: could not fetch commit %s from %s: the repository has no such commit, or its server does not allow fetching a commit by its id (it needs git protocol v2, or uploadpack.allowReachableSHA1InWant=true)\\n' ${commit} ${repository} >&2
   exit 1
@@ -383,7 +385,7 @@ fi`;
       ? ShellCode.trusted('')
       : sh`
 if ! site_git -C "$new/tree" submodule --quiet update --init ${recursive} --depth=${depth}; then
-  printf 'git-site: could not clone the submodules of %s: each needs a %s URL (a relative URL is one) and a server that has the recorded commit\\n' ${repository} ${protocol} >&2
+  printf 'git-site: could not clone the submodules of %s: their URLs must use the transport %s (relative URLs do), and their servers must have the recorded commits\\n' ${repository} ${protocol} >&2
   exit 1
 fi
 find "$new/tree" -name .git -exec rm -f {} +`;
