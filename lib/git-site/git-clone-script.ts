@@ -200,7 +200,8 @@ export class GitCloneScript {
       for (const path of paths) checkPlainPath(ctx, 'credentialFiles', path, 'CREDENTIALS');
       checkCredentialsTransport(ctx, 'credentialFiles', creds.kind, this.protocol, props.repository);
     }
-    const caBundlePath = props.caBundlePath === undefined ? undefined : checkPlainPath(ctx, 'caBundlePath', props.caBundlePath, 'CA_BUNDLE');
+    const caBundlePath =
+      props.caBundlePath === undefined ? undefined : checkPlainPath(ctx, 'caBundlePath', props.caBundlePath, 'CA_BUNDLE');
     if (caBundlePath !== undefined && this.protocol !== 'https') {
       throw ctx.error(
         'CA_BUNDLE',
@@ -276,19 +277,22 @@ export class GitCloneScript {
     printf 'git-site: afterUpdateCommand failed with exit status %s for %s, retrying next round\\n' "$status" "$commit" >&2
   fi
 }`
-      : ShellCode.trusted('after_update() { :; }');
+      : undefined;
     // Each update runs in its own shell, so its `set -e` holds (a shell ignores `set -e`
     // inside a command whose status it tests).
     return new ShellScript({ shell: this.shell }).add(
       sh`trap 'exit 0' TERM INT
-once=${this.initScript.render()}
-${afterUpdate}
+once=${this.initScript.render()}${
+        afterUpdate
+          ? sh`
+${afterUpdate}`
+          : ShellCode.trusted('')
+      }
 round=0
 while :; do
   if ! ${this.shell} -c "$once"; then
     printf 'git-site: update failed, still serving the previous tree\\n' >&2
-  fi
-  after_update
+  fi${ShellCode.trusted(afterUpdate ? '\n  after_update' : '')}
   round=$((round + 1))
   if [ "$round" = "\${${ShellCode.trusted(iterationsEnv)}:-}" ]; then exit 0; fi
   sleep ${intervalSeconds} &
@@ -370,11 +374,14 @@ site_git -C "$new/tree" checkout --quiet --detach ${commit}`;
   } else {
     const patterns = ref === undefined ? ['HEAD'] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
     // An abbreviated commit id is a valid branch name; say what was probably meant.
-    const hint = ref !== undefined && /^[0-9a-fA-F]{4,39}$/.test(ref) ? ' (a commit is pinned by its full id: 40 hex digits, or 64)' : '';
+    const hint =
+      ref !== undefined && /^[0-9a-fA-F]{4,39}$/.test(ref)
+        ? sh`printf 'git-site: %s has no %s (a commit is pinned by its full id: 40 hex digits, or 64)\\n' ${repository} ${wanted} >&2`
+        : sh`printf 'git-site: %s has no %s\\n' ${repository} ${wanted} >&2`;
     const cloneArgs = ['--quiet', '--single-branch', `--depth=${depth}`, ...(ref === undefined ? [] : [`--branch=${ref}`])];
     lookUp = sh`remote=$(site_git ls-remote -- ${repository} ${patterns})
 if [ -z "$remote" ]; then
-  printf 'git-site: %s has no %s%s\\n' ${repository} ${wanted} ${hint} >&2
+  ${hint}
   exit 1
 fi`;
     fetch = sh`site_git clone ${cloneArgs} --separate-git-dir="$new/git" -- ${repository} "$new/tree"`;
@@ -391,7 +398,7 @@ fi
 find "$new/tree" -name .git -exec rm -f {} +`;
   const markAfterUpdate = inputs.markAfterUpdate
     ? sh`
-printf '%s\\n' "$commit" > "$new"/${afterUpdatePending}`
+site_git --git-dir="$new/git" rev-parse HEAD > "$new"/${afterUpdatePending}`
     : ShellCode.trusted('');
 
   return new ShellScript({ shell }).add(
@@ -422,10 +429,9 @@ if [ ! -d "$target" ]; then
   printf 'git-site: %s is not a directory in %s\\n' ${subPath ?? ''} ${wanted} >&2
   exit 1
 fi
-commit=$(site_git --git-dir="$new/git" rev-parse HEAD)
 printf '%s\\n' "$remote" > "$new/remote"${markAfterUpdate}
 ln -s "$target" "$new.link"
 mv -f -T "$new.link" ${linkName}
-printf 'git-site: serving %s\\n' "$commit"`,
+printf 'git-site: serving %s\\n' "$(site_git --git-dir="$new/git" rev-parse HEAD)"`,
   );
 }

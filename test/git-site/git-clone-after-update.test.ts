@@ -99,7 +99,9 @@ describe('afterUpdateCommand', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(round.status).toBe(0);
     // GNU timeout exits 124, busybox's 143 (its SIGTERM; busybox sh says "Terminated").
-    expect(round.stderr).toMatch(/^(Terminated\n)?git-site: afterUpdateCommand failed with exit status (124|143) for [0-9a-f]{40}, retrying next round\n$/);
+    expect(round.stderr).toMatch(
+      /^(Terminated\n)?git-site: afterUpdateCommand failed with exit status (124|143) for [0-9a-f]{40}, retrying next round\n$/,
+    );
   });
 
   test('a failed update still runs a pending command: serving goes on, and so does the command', () => {

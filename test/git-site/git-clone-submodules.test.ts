@@ -29,7 +29,12 @@ beforeAll(() => {
   const lib = TestRepo.create('lib.git', root);
   const [libHead] = lib.add({
     branch: 'main',
-    files: { 'lib.css': 'body {}\n', leak: { symlink: '/etc/passwd' }, '.gitmodules': gitmodules({ nested: nested.url }), nested: { gitlink: nestedHead } },
+    files: {
+      'lib.css': 'body {}\n',
+      leak: { symlink: '/etc/passwd' },
+      '.gitmodules': gitmodules({ nested: nested.url }),
+      nested: { gitlink: nestedHead },
+    },
   });
   site = TestRepo.create('site.git', root);
   [siteHead] = site.add({
@@ -164,7 +169,7 @@ describe('submodules', () => {
     expect(existsSync(join(dir, 'site'))).toBe(false);
   });
 
-  test('the CA bundle is trusted for the repository\'s server only', () => {
+  test("the CA bundle is trusted for the repository's server only", () => {
     const { result } = cloneOverHttps('other-server');
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`fatal: unable to access '${otherUrl}/': server certificate verification failed.`);
