@@ -97,8 +97,8 @@ export interface GitCloneScriptProps extends GitRepositoryCheckOptions {
    * absolute path) in its environment, under `timeout` ({@link afterUpdateTimeout}). A
    * failure is logged and retried at the next round until it succeeds or a newer tree is
    * published; the pending run is a file in the snapshot on the volume, so a restarted
-   * sync container retries it too. It never stops syncing or serving. The first tree,
-   * published by the init script, is run for by the loop's first round.
+   * sync container retries it too. It never stops syncing or serving. For the first tree
+   * the init script only marks the run pending; the loop's first round runs it.
    * @default - none
    */
   readonly afterUpdateCommand?: readonly string[];

@@ -95,24 +95,32 @@ export interface GitCertificateAuthorityOptions {
 export class GitCertificateAuthority {
   /** The bundle in a key of an existing Secret. */
   public static fromSecret(secret: kplus.ISecret, options: GitCertificateAuthorityOptions = {}): GitCertificateAuthority {
-    return new GitCertificateAuthority({ secret }, options.key ?? 'ca.crt');
+    return new GitCertificateAuthority(options.key ?? 'ca.crt', secret, undefined);
   }
 
   /** The bundle in a key of an existing ConfigMap (e.g. one trust-manager fills). */
   public static fromConfigMap(configMap: kplus.IConfigMap, options: GitCertificateAuthorityOptions = {}): GitCertificateAuthority {
-    return new GitCertificateAuthority({ configMap }, options.key ?? 'ca.crt');
+    return new GitCertificateAuthority(options.key ?? 'ca.crt', undefined, configMap);
   }
 
   private constructor(
-    /** Where the bundle is: a Secret or a ConfigMap. */
-    public readonly source: { readonly secret: kplus.ISecret } | { readonly configMap: kplus.IConfigMap },
     /** The key holding the bundle. */
     public readonly key: string,
+    /**
+     * The Secret holding the bundle.
+     * @default - none: it is in {@link configMap}
+     */
+    public readonly secret: kplus.ISecret | undefined,
+    /**
+     * The ConfigMap holding the bundle.
+     * @default - none: it is in {@link secret}
+     */
+    public readonly configMap: kplus.IConfigMap | undefined,
   ) {}
 
   /** How errors show it: `Secret "corp-ca", key "ca.crt"`. */
   public toString(): string {
-    const [kind, name] = 'secret' in this.source ? ['Secret', this.source.secret.name] : ['ConfigMap', this.source.configMap.name];
+    const [kind, name] = this.secret ? ['Secret', this.secret.name] : ['ConfigMap', this.configMap!.name];
     return `${kind} ${JSON.stringify(name)}, key ${JSON.stringify(this.key)}`;
   }
 }

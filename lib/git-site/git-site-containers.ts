@@ -109,7 +109,7 @@ export interface GitSiteParts {
 }
 
 /**
- * Adds to `workload` an init container that publishes a git branch or tag in `volume`,
+ * Adds to `workload` an init container that publishes a git branch, tag or commit in `volume`,
  * and optionally a sidecar that keeps it current. Mount `volume` in your web server and
  * serve `<mount path>/site` (`GIT_CLONE_LAYOUT.linkName`), a symlink switched atomically
  * on every update. Works on any cdk8s-plus workload.
@@ -204,10 +204,9 @@ export function addGitSiteContainers(
   if (ca) {
     // Public certificates: readable by any user, so no fsGroup is needed.
     const volumeOptions = { name: 'git-ca', defaultMode: 0o444, items: { [ca.key]: { path: 'ca.crt' } } };
-    const caVolume =
-      'secret' in ca.source
-        ? kplus.Volume.fromSecret(scope, 'GitCaVolume', ca.source.secret, volumeOptions)
-        : kplus.Volume.fromConfigMap(scope, 'GitCaVolume', ca.source.configMap, volumeOptions);
+    const caVolume = ca.secret
+      ? kplus.Volume.fromSecret(scope, 'GitCaVolume', ca.secret, volumeOptions)
+      : kplus.Volume.fromConfigMap(scope, 'GitCaVolume', ca.configMap!, volumeOptions);
     mounts.push({ path: GIT_SITE.caPath, volume: caVolume, readOnly: true });
   }
   const preset = options.gitSecurityPreset ?? DEFAULT_SECURITY_PRESETS.git;
