@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -15,6 +15,7 @@ import {
 import { join } from 'node:path';
 import { GIT_CLONE_LAYOUT, GitCloneScript, GitCloneScriptProps, PropContext } from '../../lib';
 import { git, TestRepo } from '../support/git-repo';
+import { GitHttpsServer, makeTestTls, startGitHttpsServer, TestTls } from '../support/git-https';
 import { pathFor, runGitScript, served, snapshotsOf } from '../support/git-script';
 import { runWithShell, SHELLS, tempDir } from '../support/run';
 
@@ -237,47 +238,19 @@ describe('private repositories', () => {
   // A real TLS git server (git http-backend behind basic auth) in a child process.
   (existsSync('/usr/bin/openssl') ? describe : describe.skip)('https', () => {
     const token = `ghp_$(touch PWNED) 'q' "d" \`x\``;
-    const tls = tempDir('tls-');
-    let server: ChildProcess;
+    let tls: TestTls;
+    let server: GitHttpsServer;
     let url: string;
     let head: string;
 
     beforeAll(async () => {
-      const made = spawnSync('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-keyout',
-        join(tls, 'key.pem'),
-        '-out',
-        join(tls, 'cert.pem'),
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ]);
-      expect(made.status).toBe(0);
+      tls = makeTestTls();
       const remote = TestRepo.create('site.git', tempDir('https-root-'));
       [head] = remote.add({ branch: 'main', files: { 'index.html': 'over https\n' } });
-      server = spawn(process.execPath, [
-        join(__dirname, '..', 'support', 'git-https-server.js'),
-        join(remote.dir, '..'),
-        join(tls, 'cert.pem'),
-        join(tls, 'key.pem'),
-        'x-access-token',
-        token,
-        join(tls, 'requests.log'),
-      ]);
-      const port = await new Promise<string>((resolve) => server.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
-      url = `https://127.0.0.1:${port}/site.git`;
+      server = await startGitHttpsServer(join(remote.dir, '..'), tls, { user: 'x-access-token', password: token });
+      url = `${server.base}site.git`;
     });
-    afterAll(() => server.kill());
+    afterAll(() => server.process.kill());
 
     function cloneWith(password: string) {
       const secrets = tempDir('secret-');
@@ -288,7 +261,7 @@ describe('private repositories', () => {
         credentialFiles: { kind: 'https', usernamePath: join(secrets, 'username'), passwordPath: join(secrets, 'password') },
       });
       const dir = tempDir();
-      return { dir, clone, result: run(clone.initScript.toCommand(), dir, 'sh', { GIT_SSL_CAINFO: join(tls, 'cert.pem') }) };
+      return { dir, clone, result: run(clone.initScript.toCommand(), dir, 'sh', { GIT_SSL_CAINFO: tls.caCert }) };
     }
 
     test('the token comes from the mounted file through a credential helper, never from the script', () => {
@@ -296,7 +269,7 @@ describe('private repositories', () => {
       expect(result.stderr).toBe('');
       expect(result.stdout).toBe(`git-site: serving ${head}\n`);
       expect(served(dir).content).toBe('over https\n');
-      expect(readFileSync(join(tls, 'requests.log'), 'utf8')).toMatch(/^x-access-token GET \/site.git\/info\/refs$/m);
+      expect(readFileSync(server.log, 'utf8')).toMatch(/^x-access-token GET \/site.git\/info\/refs$/m);
       expect(clone.initScript.render()).not.toContain('ghp_');
       expectNothingRan(dir);
     });
