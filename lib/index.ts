@@ -99,9 +99,17 @@ export { PreStopAuditCollector, type PreStopAuditCollectorProps } from './presto
 
 // git-site: git rules, the clone script and containers, GitClonedSiteInit
 export { checkGitRepository, checkGitRef, checkRepoSubPath, type GitProtocol, type GitRepositoryCheckOptions } from './git-site/git-rules';
-export { GitCloneScript, type GitCloneScriptProps, type GitCredentialFiles, GIT_CLONE_LAYOUT } from './git-site/git-clone-script';
+export {
+  GitCloneScript,
+  type GitCloneScriptProps,
+  type GitCredentialFiles,
+  type GitSubmodules,
+  GIT_CLONE_LAYOUT,
+} from './git-site/git-clone-script';
 export {
   GitCredentials,
+  GitCertificateAuthority,
+  type GitCertificateAuthorityOptions,
   type GitCredentialFile,
   type GitSshCredentialsOptions,
   type GitHttpsCredentialsOptions,

@@ -27,7 +27,7 @@ export interface GitClonedSiteInitProps extends GitSiteContainersOptions, HttpSe
 
 /**
  * A web site served from a git repository, built to survive production: a Deployment
- * whose init container clones a git branch or tag into an emptyDir, an httpd
+ * whose init container clones a git branch, tag or commit into an emptyDir, an httpd
  * container that serves it (optionally one sub-directory), an optional sidecar that
  * keeps it current, and a Service (NodePort by default).
  *
