@@ -38,7 +38,7 @@ export const gitClonedSiteInit: BenchEntry = {
     const site = kplus.Volume.fromEmptyDir(scope, 'GitSiteVolume', 'git-site');
     deployment.addContainer({
       name: 'httpd',
-      image: 'httpd:2.4.65',
+      image: 'httpd:2.4.69',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['httpd-foreground', '-c', 'DocumentRoot "/usr/local/apache2/htdocs/site"'],
       ports: [{ number: 80, name: 'http' }],
@@ -53,7 +53,7 @@ export const gitClonedSiteInit: BenchEntry = {
     });
     deployment.addInitContainer({
       name: 'git-clone',
-      image: 'alpine/git:2.49.1',
+      image: 'alpine/git:2.54.0',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['/bin/sh', '-c', CLONE],
       workingDir: '/git',

@@ -41,7 +41,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
 `;
     pod.addContainer({
       name: 'httpd',
-      image: 'httpd:2.4.65',
+      image: 'httpd:2.4.69',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ number: 80, name: 'http' }],
       resources: {

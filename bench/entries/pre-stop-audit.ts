@@ -61,7 +61,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
     });
     pod.addContainer({
       name: 'httpd',
-      image: 'httpd:2.4.65',
+      image: 'httpd:2.4.69',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ number: 80, name: 'http' }],
       resources: {
@@ -114,7 +114,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
     });
     daemonSet.addContainer({
       name: 'collector',
-      image: 'busybox:1.36.1',
+      image: 'busybox:1.38.0',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['/bin/sh', '-c', COLLECTOR],
       resources: {

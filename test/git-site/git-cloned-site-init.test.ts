@@ -82,7 +82,7 @@ describe('synthesized objects', () => {
   test('the init container runs the clone script with alpine/git as sh -c (its entrypoint is git), non-root, in the site volume', () => {
     const { init, site } = synth();
     expect(init.name).toBe('git-clone');
-    expect(init.image).toBe('alpine/git:2.49.1');
+    expect(init.image).toBe('alpine/git:2.54.0');
     expect(init.imagePullPolicy).toBe('IfNotPresent');
     expect(init.command).toEqual(['/bin/sh', '-c', site.script.initScript.render()]);
     expect(init.args).toBeUndefined();
@@ -109,7 +109,7 @@ describe('synthesized objects', () => {
   test('httpd serves the published tree read-only, through the link the document root points at', () => {
     const { httpd, spec } = synth();
     expect(httpd.name).toBe('httpd');
-    expect(httpd.image).toBe('httpd:2.4.65');
+    expect(httpd.image).toBe('httpd:2.4.69');
     expect(httpd.command).toEqual(['httpd-foreground', '-c', `DocumentRoot "/usr/local/apache2/htdocs/${GIT_CLONE_LAYOUT.linkName}"`]);
     expect(httpd.volumeMounts).toEqual([
       { mountPath: '/usr/local/apache2/htdocs', name: 'git-site', readOnly: true },
