@@ -44,7 +44,7 @@ function runContainer(container: Manifest, dir: string, env: Record<string, stri
 describe('synthesized objects', () => {
   test('a Deployment of 2 pods and a NodePort Service selecting them, valid Kubernetes 1.27', () => {
     const { manifests, deployment, service, site } = synth();
-    expect(manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service']);
+    expect(manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service', 'PodDisruptionBudget']);
     // Kubernetes needs a name: a generated one unless given.
     expect(deployment.metadata.name).toMatch(/^test-site-deployment-c8[0-9a-f]{6}$/);
     expect(service.metadata.name).toMatch(/^test-site-service-c8[0-9a-f]{6}$/);
@@ -157,6 +157,50 @@ describe('synthesized objects', () => {
 
   test('snapshot', () => {
     expect(synth({ deploymentName: 'site', serviceName: 'site' }).manifests).toMatchSnapshot();
+  });
+});
+
+describe('disruption and spreading (replicas > 1)', () => {
+  test('a PodDisruptionBudget of maxUnavailable 1 selects exactly the pods', () => {
+    const { site, manifests, deployment } = synth({ deploymentName: 'site', labels: { component: 'httpd' } });
+    const pdb = only(manifests, 'PodDisruptionBudget');
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(pdb.metadata).toMatchObject({ name: 'site', labels: { component: 'httpd' } });
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } });
+    for (const [key, value] of Object.entries(pdb.spec.selector.matchLabels)) {
+      expect(deployment.spec.template.metadata.labels[key]).toBe(value);
+    }
+    expect(site.podDisruptionBudget).toBeDefined();
+  });
+
+  test('replicas prefer different nodes: a preferred pod anti-affinity on kubernetes.io/hostname against their own pods', () => {
+    const { spec, deployment } = synth();
+    expect(spec.affinity).toEqual({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              topologyKey: 'kubernetes.io/hostname',
+              labelSelector: { matchLabels: deployment.spec.selector.matchLabels },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('one replica: neither by default; both switchable', () => {
+    const single = synth({ replicas: 1 });
+    expect(single.manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service']);
+    expect(single.spec.affinity).toBeUndefined();
+    expect(single.site.podDisruptionBudget).toBeUndefined();
+    const off = synth({ podDisruptionBudget: false, spreadAcrossNodes: false });
+    expect(off.manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service']);
+    expect(off.spec.affinity).toBeUndefined();
+    const on = synth({ replicas: 1, podDisruptionBudget: true, spreadAcrossNodes: true });
+    expect(on.manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service', 'PodDisruptionBudget']);
+    expect(on.spec.affinity.podAntiAffinity).toBeDefined();
   });
 });
 
