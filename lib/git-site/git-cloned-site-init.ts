@@ -75,8 +75,11 @@ export class GitClonedSiteInit extends Construct {
    * @default - none
    */
   public readonly podDisruptionBudget?: kplus.k8s.KubePodDisruptionBudget;
-  /** The preStop delay before httpd's stop signal, as plain data (`seconds` 0: none). */
-  public readonly drain: DrainDelay;
+  /**
+   * The preStop delay before httpd's stop signal (`seconds` 0: none), with its exec
+   * `command` as plain data for a container of another cdk8s-plus version.
+   */
+  public readonly drain: Readonly<DrainDelay>;
 
   /**
    * Adds the Deployment and the Service to `scope`. Bad props throw here, naming the

@@ -69,8 +69,11 @@ export class HttpdWithPostStart extends Construct {
   public readonly container: kplus.Container;
   /** The postStart hook that writes the page. */
   public readonly postStartHook: WriteFileHook;
-  /** The preStop delay before httpd's stop signal, as plain data (`seconds` 0: none). */
-  public readonly drain: DrainDelay;
+  /**
+   * The preStop delay before httpd's stop signal (`seconds` 0: none), with its exec
+   * `command` as plain data for a container of another cdk8s-plus version.
+   */
+  public readonly drain: Readonly<DrainDelay>;
 
   /**
    * Adds the Pod and the Service to `scope`. Bad props throw here, naming the construct
