@@ -73,7 +73,7 @@ export {
   type SynthProblem,
   type SynthProblemCode,
 } from './synth-checks/checks';
-export { gracePeriodProblems, gracePeriodRule, type GracePeriodRequirement } from './synth-checks/grace-period';
+export { gracePeriodProblems, gracePeriodRule, sleepActionProblems, type GracePeriodRequirement } from './synth-checks/grace-period';
 
 // httpd: building blocks and HttpdWithPostStart
 export {
@@ -82,8 +82,12 @@ export {
   type HttpdContainerParts,
   type HttpdOptions,
   type HttpdPodOptions,
+  type HttpdProbeOptions,
+  httpdReadinessProbe,
+  httpdLivenessProbe,
   HTTPD_VOLUMES,
 } from './httpd/httpd-container';
+export { drainDelay, applyDrainDelay, type DrainOptions, type DrainDelay, SHUTDOWN_MARGIN } from './httpd/drain-delay';
 export { addHttpService, type HttpServiceOptions } from './httpd/http-service';
 export { WriteFileHook, type WriteFileHookProps } from './httpd/write-file-hook';
 export { DEFAULT_POST_START_CONTENT } from './httpd/post-start-page';

@@ -1,4 +1,5 @@
 import { PropContext } from '../core/errors';
+import { HTTPD } from '../core/images';
 import { checkAbsolutePath, checkFileName } from '../core/prop-checks';
 import { WriteFileHook } from './write-file-hook';
 
@@ -50,4 +51,17 @@ export function postStartPageHook(ctx: PropContext, options: PostStartPageOption
     },
     ctx,
   );
+}
+
+/**
+ * The URL path under which httpd's stock config (DocumentRoot {@link HTTPD}.htdocsPath)
+ * serves the page the hook writes into `htdocsPath`, percent-encoded, for the readiness
+ * probe. A document root elsewhere is served by a config of the user's, so only the file
+ * name is known: `/<fileName>`.
+ * @internal
+ */
+export function postStartPageUrlPath(htdocsPath: string, fileName = 'index.html'): string {
+  const root = HTTPD.htdocsPath;
+  const inside = htdocsPath === root ? '' : htdocsPath.startsWith(`${root}/`) ? htdocsPath.slice(root.length) : '';
+  return [...inside.split('/').filter((part) => part !== ''), fileName].map((part) => `/${encodeURIComponent(part)}`).join('');
 }

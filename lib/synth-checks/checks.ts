@@ -23,7 +23,9 @@ export type SynthProblemCode =
   /** A volume mount or device naming a volume the pod does not have. */
   | 'MOUNT_WITHOUT_VOLUME'
   /** A grace period shorter than the preStop hook needs. */
-  | 'GRACE_PERIOD';
+  | 'GRACE_PERIOD'
+  /** A `sleep` lifecycle action longer than the grace period: the API server rejects the pod. */
+  | 'SLEEP_ACTION';
 
 /** A problem with a code: the validation error shows it as `<message> [<code>]`. */
 export interface SynthProblem {

@@ -45,7 +45,7 @@ function runContainer(container: Manifest, dir: string, env: Record<string, stri
 describe('synthesized objects', () => {
   test('a Deployment of 2 pods and a NodePort Service selecting them, valid Kubernetes 1.27', () => {
     const { manifests, deployment, service, site } = synth();
-    expect(manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service']);
+    expect(manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service', 'PodDisruptionBudget']);
     // Kubernetes needs a name: a generated one unless given.
     expect(deployment.metadata.name).toMatch(/^test-site-deployment-c8[0-9a-f]{6}$/);
     expect(service.metadata.name).toMatch(/^test-site-service-c8[0-9a-f]{6}$/);
@@ -83,7 +83,7 @@ describe('synthesized objects', () => {
   test('the init container runs the clone script with alpine/git as sh -c (its entrypoint is git), non-root, in the site volume', () => {
     const { init, site } = synth();
     expect(init.name).toBe('git-clone');
-    expect(init.image).toBe('alpine/git:2.49.1');
+    expect(init.image).toBe('alpine/git:2.54.0');
     expect(init.imagePullPolicy).toBe('IfNotPresent');
     expect(init.command).toEqual(['/bin/sh', '-c', site.script.initScript.render()]);
     expect(init.args).toBeUndefined();
@@ -110,7 +110,7 @@ describe('synthesized objects', () => {
   test('httpd serves the published tree read-only, through the link the document root points at', () => {
     const { httpd, spec } = synth();
     expect(httpd.name).toBe('httpd');
-    expect(httpd.image).toBe('httpd:2.4.65');
+    expect(httpd.image).toBe('httpd:2.4.69');
     expect(httpd.command).toEqual(['httpd-foreground', '-c', `DocumentRoot "/usr/local/apache2/htdocs/${GIT_CLONE_LAYOUT.linkName}"`]);
     expect(httpd.volumeMounts).toEqual([
       { mountPath: '/usr/local/apache2/htdocs', name: 'git-site', readOnly: true },
@@ -158,6 +158,50 @@ describe('synthesized objects', () => {
 
   test('snapshot', () => {
     expect(synth({ deploymentName: 'site', serviceName: 'site' }).manifests).toMatchSnapshot();
+  });
+});
+
+describe('disruption and spreading (replicas > 1)', () => {
+  test('a PodDisruptionBudget of maxUnavailable 1 selects exactly the pods', () => {
+    const { site, manifests, deployment } = synth({ deploymentName: 'site', labels: { component: 'httpd' } });
+    const pdb = only(manifests, 'PodDisruptionBudget');
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(pdb.metadata).toMatchObject({ name: 'site', labels: { component: 'httpd' } });
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } });
+    for (const [key, value] of Object.entries(pdb.spec.selector.matchLabels)) {
+      expect(deployment.spec.template.metadata.labels[key]).toBe(value);
+    }
+    expect(site.podDisruptionBudget).toBeDefined();
+  });
+
+  test('replicas prefer different nodes: a preferred pod anti-affinity on kubernetes.io/hostname against their own pods', () => {
+    const { spec, deployment } = synth();
+    expect(spec.affinity).toEqual({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              topologyKey: 'kubernetes.io/hostname',
+              labelSelector: { matchLabels: deployment.spec.selector.matchLabels },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('one replica: neither by default; both switchable', () => {
+    const single = synth({ replicas: 1 });
+    expect(single.manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service']);
+    expect(single.spec.affinity).toBeUndefined();
+    expect(single.site.podDisruptionBudget).toBeUndefined();
+    const off = synth({ podDisruptionBudget: false, spreadAcrossNodes: false });
+    expect(off.manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service']);
+    expect(off.spec.affinity).toBeUndefined();
+    const on = synth({ replicas: 1, podDisruptionBudget: true, spreadAcrossNodes: true });
+    expect(on.manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service', 'PodDisruptionBudget']);
+    expect(on.spec.affinity.podAntiAffinity).toBeDefined();
   });
 });
 
