@@ -126,7 +126,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
     });
     daemonSet.addContainer({
       name: 'collector',
-      image: 'busybox:1.38.0',
+      image: 'busybox:1.37.0',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['/bin/sh', '-c', COLLECTOR],
       resources: {

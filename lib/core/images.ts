@@ -9,7 +9,7 @@ export const IMAGE_PINS = {
   /** The git containers: `alpine/git` (git, the OpenSSH client and busybox `sh`). */
   git: 'alpine/git:2.54.0',
   /** The preStop flag-file collector: busybox, which has `sh`, `flock` and `timeout`. */
-  collector: 'busybox:1.38.0',
+  collector: 'busybox:1.37.0',
 } as const;
 
 /** Facts about the official `httpd` image that the constructs build on. */
