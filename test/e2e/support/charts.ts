@@ -1,0 +1,171 @@
+// The charts the end-to-end suite applies, built in-process with cdk8s. The API-server test
+// dry-runs every one of them too (the suite's own variants), with placeholder values.
+import { App, Chart, Duration, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { GitClonedSiteInit, HttpdWithPostStart, PreStopAuditCollector, PreStopAuditedPod, SecurityPreset, addRawJsonPatch } from './lib';
+
+/** Page lines that break naive shell scripts, and non-ASCII: each must be served byte for byte. */
+export const HOSTILE_LINES: readonly string[] = [
+  'This content was created by the postStart hook',
+  "'; rm -rf / #",
+  '$(id) and ${HOME} and $HOME $$ $0',
+  '`id` and `touch /tmp/PWNED`',
+  `single ' and double " quotes, "'" and '"'`,
+  '"; rm -rf / ; echo "',
+  'back\\slash \\n \\t \\\\ and %s %d %n %%',
+  '-n',
+  '  leading and trailing spaces  ',
+  'glob * ? [a-z] semi; pipe | amp & redirect > /tmp/PWNED',
+  'héllo wörld 日本語 🚀',
+  '',
+];
+
+function newChart(id: string, namespace: string): Chart {
+  return new Chart(new App(), id, { namespace });
+}
+
+export interface PostStartSiteOptions {
+  readonly namespace: string;
+  readonly podName: string;
+  readonly content?: string | readonly string[];
+  readonly shell?: string;
+  readonly securityPreset?: SecurityPreset;
+}
+
+/** HttpdWithPostStart with a ClusterIP Service named like the pod. */
+export function postStartSite(options: PostStartSiteOptions): { chart: Chart; site: HttpdWithPostStart } {
+  const chart = newChart('httpd-post-start', options.namespace);
+  const site = new HttpdWithPostStart(chart, 'web', {
+    podName: options.podName,
+    serviceName: options.podName,
+    serviceType: kplus.ServiceType.CLUSTER_IP,
+    labels: { 'e2e-app': options.podName },
+    content: options.content ?? HOSTILE_LINES,
+    shell: options.shell,
+    securityPreset: options.securityPreset,
+  });
+  return { chart, site };
+}
+
+export interface AuditedPodSpec {
+  readonly podName: string;
+  readonly preStopDelaySeconds?: number;
+  readonly gracePeriodSeconds?: number;
+}
+
+export interface AuditChartsOptions {
+  readonly namespace: string;
+  /** The node directory of this run (replaces the library's default hostPath). */
+  readonly hostPath: string;
+  readonly pods: readonly AuditedPodSpec[];
+  readonly collectorName: string;
+  /** Seconds the cleanup sleeps after recording its run. */
+  readonly cleanupSleepSeconds?: number;
+  readonly pollSeconds?: number;
+}
+
+/** The file in the audit directory the suite's cleanup appends one line to per run. */
+export const CLEANUP_LOG = 'cleanup-runs.log';
+
+/**
+ * PreStopAuditedPods and a PreStopAuditCollector sharing one audit log. The collector's
+ * cleanup appends `<namespace> <pod> <uid> <node> <attempt>` to {@link CLEANUP_LOG} in the
+ * audit directory, so the suite can count its runs. `pods()` and `collector()` are the two
+ * halves as separate object lists.
+ */
+export function auditCharts(options: AuditChartsOptions) {
+  const podsChart = newChart('audited-pods', options.namespace);
+  let auditLog: PreStopAuditedPod['auditLog'] | undefined;
+  const audited = options.pods.map((p) => {
+    const pod = new PreStopAuditedPod(podsChart, p.podName, {
+      auditLog,
+      podName: p.podName,
+      serviceName: p.podName,
+      serviceType: kplus.ServiceType.CLUSTER_IP,
+      labels: { 'e2e-app': p.podName },
+      preStopDelay: p.preStopDelaySeconds === undefined ? undefined : Duration.seconds(p.preStopDelaySeconds),
+      terminationGracePeriod: p.gracePeriodSeconds === undefined ? undefined : Duration.seconds(p.gracePeriodSeconds),
+      flagLines: ['team=e2e', "quote ' and $(id) stay literal"],
+    });
+    auditLog = pod.auditLog;
+    return pod;
+  });
+  const collectorChart = newChart('audit-collector', options.namespace);
+  const mount = audited[0]?.auditLog.mountPath ?? '/preStopScriptOutput';
+  const sleepSeconds = options.cleanupSleepSeconds ?? 0;
+  const collector = new PreStopAuditCollector(collectorChart, 'collector', {
+    auditLog,
+    name: options.collectorName,
+    labels: { 'e2e-app': options.collectorName },
+    pollInterval: Duration.seconds(options.pollSeconds ?? 2),
+    cleanupTimeout: Duration.seconds(20),
+    cleanupCommand: [
+      '/bin/sh',
+      '-c',
+      'printf "%s %s %s %s %s\\n" "$POD_NAMESPACE" "$POD_NAME" "$POD_UID" "$NODE_NAME" "$CLEANUP_ATTEMPT" >> "$1/' +
+        CLEANUP_LOG +
+        '" && sleep "$2"',
+      'cleanup',
+      mount,
+      String(sleepSeconds),
+    ],
+  });
+  const defaultHostPath = collector.auditLog.hostPath;
+  const relocate = (objects: any[]) => relocateHostPath(objects, defaultHostPath, options.hostPath);
+  return {
+    audited,
+    collector,
+    mountPath: mount,
+    pods: () => relocate(podsChart.toJson()),
+    collectorObjects: () => relocate(collectorChart.toJson()),
+  };
+}
+
+/**
+ * Points every `hostPath` volume at `from` to `to` in synthesized objects, so each run of
+ * the suite has a node directory of its own.
+ */
+export function relocateHostPath(objects: any[], from: string, to: string): any[] {
+  for (const o of objects) {
+    const spec = o.kind === 'Pod' ? o.spec : o.spec?.template?.spec;
+    for (const v of spec?.volumes ?? []) {
+      if (v.hostPath?.path === from) v.hostPath.path = to;
+    }
+  }
+  return objects;
+}
+
+export interface GitSiteOptions {
+  readonly namespace: string;
+  readonly name: string;
+  readonly repository: string;
+  readonly ref?: string;
+  readonly syncSeconds?: number;
+  readonly nativeSidecar?: boolean;
+  /** A preStop `sleep` on the httpd container (the 1.30+ handler, through addRawJsonPatch). */
+  readonly httpdPreStopSleepSeconds?: number;
+}
+
+/** GitClonedSiteInit, one replica, ClusterIP. */
+export function gitSite(options: GitSiteOptions): { chart: Chart; site: GitClonedSiteInit } {
+  const chart = newChart(options.name, options.namespace);
+  const site = new GitClonedSiteInit(chart, 'site', {
+    repository: options.repository,
+    ref: options.ref,
+    replicas: 1,
+    deploymentName: options.name,
+    serviceName: options.name,
+    serviceType: kplus.ServiceType.CLUSTER_IP,
+    labels: { 'e2e-app': options.name },
+    syncInterval: options.syncSeconds === undefined ? undefined : Duration.seconds(options.syncSeconds),
+    nativeSidecar: options.nativeSidecar,
+  });
+  if (options.httpdPreStopSleepSeconds !== undefined) {
+    const index = site.deployment.containers.indexOf(site.container);
+    addRawJsonPatch(
+      site.deployment,
+      JsonPatch.add(`/spec/template/spec/containers/${index}/lifecycle`, { preStop: { sleep: { seconds: options.httpdPreStopSleepSeconds } } }),
+    );
+  }
+  return { chart, site };
+}
