@@ -69,7 +69,7 @@ export const CLEANUP_LOG = 'cleanup-runs.log';
 
 /**
  * PreStopAuditedPods and a PreStopAuditCollector sharing one audit log. The collector's
- * cleanup appends `<namespace> <pod> <uid> <node> <attempt>` to {@link CLEANUP_LOG} in the
+ * cleanup appends `<namespace> <pod> <uid> <node> <attempt> <collector pod>` to {@link CLEANUP_LOG} in the
  * audit directory, so the suite can count its runs. `pods()` and `collector()` are the two
  * halves as separate object lists.
  */
@@ -102,7 +102,7 @@ export function auditCharts(options: AuditChartsOptions) {
     cleanupCommand: [
       '/bin/sh',
       '-c',
-      'printf "%s %s %s %s %s\\n" "$POD_NAMESPACE" "$POD_NAME" "$POD_UID" "$NODE_NAME" "$CLEANUP_ATTEMPT" >> "$1/' +
+      'printf "%s %s %s %s %s %s\\n" "$POD_NAMESPACE" "$POD_NAME" "$POD_UID" "$NODE_NAME" "$CLEANUP_ATTEMPT" "$(hostname)" >> "$1/' +
         CLEANUP_LOG +
         '" && sleep "$2"',
       'cleanup',
