@@ -5,7 +5,7 @@
 import { JsonPatch } from 'cdk8s';
 import { auditCharts, gitSite, postStartSite } from './support/charts';
 import { gitServerObjects } from './support/git-server';
-import { PodSecurityLevel, createNamespace, deleteNamespaces, dryRun, kubectl, objectsYaml, withDiagnostics } from './support/kube';
+import { PodSecurityLevel, createNamespace, deleteNamespaces, dryRun, kubectl, objectsYaml, withDiagnostics, Json } from './support/kube';
 import { SecurityPreset, addRawJsonPatch, buildExamples } from './support/lib';
 
 const LEVELS: readonly PodSecurityLevel[] = ['privileged', 'baseline', 'restricted'];
@@ -17,7 +17,7 @@ interface Case {
   /** The level the README (or the variant) claims. */
   readonly level: PodSecurityLevel;
   /** The objects, for the namespace `namespace` (or without one: applied with -n). */
-  readonly objects: (namespace: string) => any[];
+  readonly objects: (namespace: string) => Json[];
 }
 
 const stricter = (level: PodSecurityLevel): PodSecurityLevel | undefined => LEVELS[LEVELS.indexOf(level) + 1];
@@ -40,7 +40,11 @@ function exampleCases(): Case[] {
 
 const REPO = 'https://10.244.0.250/git/site.git';
 const variantCases: Case[] = [
-  { name: 'HttpdWithPostStart, hostile page', level: 'restricted', objects: (n) => postStartSite({ namespace: n, podName: 'web' }).chart.toJson() },
+  {
+    name: 'HttpdWithPostStart, hostile page',
+    level: 'restricted',
+    objects: (n) => postStartSite({ namespace: n, podName: 'web' }).chart.toJson(),
+  },
   {
     name: 'HttpdWithPostStart, failing hook shell',
     level: 'restricted',
@@ -51,7 +55,10 @@ const variantCases: Case[] = [
     level: 'restricted',
     objects: (n) => {
       const v = postStartSite({ namespace: n, podName: 'failing-prestop', content: 'hi' });
-      addRawJsonPatch(v.site.pod, JsonPatch.add('/spec/containers/0/lifecycle/preStop', { exec: { command: ['/bin/sh', '-c', 'exit 3'] } }));
+      addRawJsonPatch(
+        v.site.pod,
+        JsonPatch.add('/spec/containers/0/lifecycle/preStop', { exec: { command: ['/bin/sh', '-c', 'exit 3'] } }),
+      );
       return v.chart.toJson();
     },
   },
@@ -69,15 +76,33 @@ const variantCases: Case[] = [
     name: 'PreStopAuditedPods + collector (suite)',
     level: 'privileged',
     objects: (n) => {
-      const c = auditCharts({ namespace: n, hostPath: '/tmp/e2e-audit-dryrun', collectorName: 'collector', pods: [{ podName: 'a1', preStopDelaySeconds: 2, gracePeriodSeconds: 10 }, { podName: 'a2' }] });
+      const c = auditCharts({
+        namespace: n,
+        hostPath: '/tmp/e2e-audit-dryrun',
+        collectorName: 'collector',
+        pods: [{ podName: 'a1', preStopDelaySeconds: 2, gracePeriodSeconds: 10 }, { podName: 'a2' }],
+      });
       return [...c.pods(), ...c.collectorObjects()];
     },
   },
-  { name: 'GitClonedSiteInit, regular sync sidecar', level: 'restricted', objects: (n) => gitSite({ namespace: n, name: 'site-a', repository: REPO, ref: 'release', syncSeconds: 5 }).chart.toJson() },
+  {
+    name: 'GitClonedSiteInit, regular sync sidecar',
+    level: 'restricted',
+    objects: (n) => gitSite({ namespace: n, name: 'site-a', repository: REPO, ref: 'release', syncSeconds: 5 }).chart.toJson(),
+  },
   {
     name: 'GitClonedSiteInit, native sidecar + preStop sleep (raw patch)',
     level: 'restricted',
-    objects: (n) => gitSite({ namespace: n, name: 'site-b', repository: REPO, ref: 'main', syncSeconds: 5, nativeSidecar: true, httpdPreStopSleepSeconds: 3 }).chart.toJson(),
+    objects: (n) =>
+      gitSite({
+        namespace: n,
+        name: 'site-b',
+        repository: REPO,
+        ref: 'main',
+        syncSeconds: 5,
+        nativeSidecar: true,
+        httpdPreStopSleepSeconds: 3,
+      }).chart.toJson(),
   },
   { name: 'the git server pod (suite)', level: 'privileged', objects: (n) => gitServerObjects(n, 'git-server', '/tmp/e2e-git-dryrun') },
 ];
@@ -88,7 +113,7 @@ function yamlFor(c: Case, namespace: string): string {
 }
 
 /** Each workload's pod template as a Pod: Pod Security `enforce` judges Pods only. */
-function templatesAsPods(objects: any[], namespace: string): any[] {
+function templatesAsPods(objects: Json[], namespace: string): Json[] {
   return objects
     .filter((o) => o.spec?.template?.spec)
     .map((o) => ({
@@ -155,10 +180,10 @@ describe('fields newer than the 1.27 schema, on this API server', () => {
       const r = await dryRun(yamlFor(c, ns.restricted), ns.restricted);
       expect(r.code).toBe(0);
       const out = await dryRunJson(yamlFor(c, ns.restricted), ns.restricted);
-      const deployment = out.items.find((o: any) => o.kind === 'Deployment');
-      const sync = deployment.spec.template.spec.initContainers.find((ic: any) => ic.name === 'git-sync');
+      const deployment = out.items.find((o: Json) => o.kind === 'Deployment');
+      const sync = deployment.spec.template.spec.initContainers.find((ic: Json) => ic.name === 'git-sync');
       expect(sync.restartPolicy).toBe('Always');
-      const httpd = deployment.spec.template.spec.containers.find((ct: any) => ct.name === 'httpd');
+      const httpd = deployment.spec.template.spec.containers.find((ct: Json) => ct.name === 'httpd');
       expect(httpd.lifecycle.preStop).toEqual({ sleep: { seconds: 3 } });
     }),
     60_000,
@@ -169,7 +194,11 @@ describe('fields newer than the 1.27 schema, on this API server', () => {
     t(async () => {
       const withSleep = (seconds: number) => {
         const v = postStartSite({ namespace: ns.restricted, podName: `sleep-${seconds}`, content: 'x' });
-        addRawJsonPatch(v.site.pod, JsonPatch.add('/spec/containers/0/lifecycle/preStop', { sleep: { seconds } }), JsonPatch.add('/spec/terminationGracePeriodSeconds', 30));
+        addRawJsonPatch(
+          v.site.pod,
+          JsonPatch.add('/spec/containers/0/lifecycle/preStop', { sleep: { seconds } }),
+          JsonPatch.add('/spec/terminationGracePeriodSeconds', 30),
+        );
         return dryRun(objectsYaml(v.chart.toJson()), ns.restricted);
       };
       // Equal is accepted, although the message says "less than".
@@ -177,7 +206,9 @@ describe('fields newer than the 1.27 schema, on this API server', () => {
       expect(equal.code).toBe(0);
       const above = await withSleep(31);
       expect(above.code).toBe(1);
-      expect(above.stderr).toMatch(/lifecycle\.preStop\.sleep: Invalid value: 31: must be non-negative and less than terminationGracePeriodSeconds \(30\)/);
+      expect(above.stderr).toMatch(
+        /lifecycle\.preStop\.sleep: Invalid value: 31: must be non-negative and less than terminationGracePeriodSeconds \(30\)/,
+      );
     }),
     60_000,
   );
@@ -195,8 +226,11 @@ describe('fields newer than the 1.27 schema, on this API server', () => {
   );
 });
 
-async function dryRunJson(yaml: string, namespace: string): Promise<any> {
-  const r = await kubectl(['apply', '--server-side=false', '--validate=strict', '--dry-run=server', '-n', namespace, '-o', 'json', '-f', '-'], { input: yaml });
+async function dryRunJson(yaml: string, namespace: string): Promise<Json> {
+  const r = await kubectl(
+    ['apply', '--server-side=false', '--validate=strict', '--dry-run=server', '-n', namespace, '-o', 'json', '-f', '-'],
+    { input: yaml },
+  );
   const parsed = JSON.parse(r.stdout);
   return parsed.kind === 'List' ? parsed : { items: [parsed] };
 }

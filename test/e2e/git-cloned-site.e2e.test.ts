@@ -24,6 +24,7 @@ import {
   waitPodReady,
   watchPod,
   withDiagnostics,
+  Json,
 } from './support/kube';
 
 const hostDir = trackPath(`/tmp/e2e-git-${randomSuffix()}`);
@@ -38,12 +39,12 @@ const t = (body: () => Promise<void>) => withDiagnostics(() => [siteNs, serverNs
 
 const page = (branch: string, version: number) => `<h1>${branch} v${version}</h1>\n`;
 
-async function sitePod(app: string): Promise<any> {
+async function sitePod(app: string): Promise<Json> {
   const name = await waitFor(
     `one pod of ${app}`,
     async () => {
       const list = await getJson(['pods', '-n', siteNs, '-l', `e2e-app=${app}`]);
-      const live = list.items.filter((p: any) => !p.metadata.deletionTimestamp);
+      const live = list.items.filter((p: Json) => !p.metadata.deletionTimestamp);
       return live.length === 1 ? live[0].metadata.name : undefined;
     },
     { timeoutMs: 60_000 },
@@ -82,7 +83,17 @@ test(
     // (its httpd has a 3 s preStop sleep, so the stop order shows in the timestamps).
     await apply(chartYaml(gitSite({ namespace: siteNs, name: 'site-a', repository, ref: 'release', syncSeconds: SYNC }).chart));
     await apply(
-      chartYaml(gitSite({ namespace: siteNs, name: 'site-b', repository, ref: 'main', syncSeconds: SYNC, nativeSidecar: true, httpdPreStopSleepSeconds: 3 }).chart),
+      chartYaml(
+        gitSite({
+          namespace: siteNs,
+          name: 'site-b',
+          repository,
+          ref: 'main',
+          syncSeconds: SYNC,
+          nativeSidecar: true,
+          httpdPreStopSleepSeconds: 3,
+        }).chart,
+      ),
     );
   }),
   90_000,
@@ -124,11 +135,10 @@ test(
       await waitFor('the site', async () => (await httpGet(pf.port, '/')).body.toString() === page('release', 1), { timeoutMs: 20_000 });
       const pushedAt = Date.now();
       heads.release = repo.commit('release', { 'index.html': page('release', 2), 'new.html': 'new\n' }, 'release v2');
-      await waitFor(
-        'the new commit to be served',
-        async () => (await httpGet(pf.port, '/')).body.toString() === page('release', 2),
-        { timeoutMs: (SYNC + SYNC_MARGIN) * 1000, intervalMs: 250 },
-      );
+      await waitFor('the new commit to be served', async () => (await httpGet(pf.port, '/')).body.toString() === page('release', 2), {
+        timeoutMs: (SYNC + SYNC_MARGIN) * 1000,
+        intervalMs: 250,
+      });
       const seconds = (Date.now() - pushedAt) / 1000;
       process.stdout.write(`e2e: the sync sidecar served the new commit ${seconds.toFixed(1)} s after the push (interval ${SYNC} s)\n`);
       expect((await httpGet(pf.port, '/new.html')).status).toBe(200);
@@ -164,7 +174,7 @@ onKit(
       async () => {
         const p = await getJson(['pod', '-n', siteNs, pod.metadata.name]);
         const clone = containerStatus(p, 'git-clone');
-        const ready = (p.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+        const ready = (p.status.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True');
         return clone?.restartCount >= 1 && clone.state.terminated && ready ? p : undefined;
       },
       { timeoutMs: 90_000 },
@@ -183,9 +193,9 @@ test(
   'nativeSidecar: the sidecar is an init container with restartPolicy Always, starts before httpd and stops after it',
   t(async () => {
     const pod = await sitePod('site-b');
-    const spec = pod.spec.initContainers.find((c: any) => c.name === 'git-sync');
+    const spec = pod.spec.initContainers.find((c: Json) => c.name === 'git-sync');
     expect(spec.restartPolicy).toBe('Always');
-    expect(pod.spec.containers.map((c: any) => c.name)).toEqual(['httpd']);
+    expect(pod.spec.containers.map((c: Json) => c.name)).toEqual(['httpd']);
     const res = await getThroughPortForward(siteNs, `pod/${pod.metadata.name}`, 80, '/');
     expect(res.body.toString()).toBe(page('main', 1));
 

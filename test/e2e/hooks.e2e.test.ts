@@ -41,9 +41,13 @@ afterAll(() => deleteNamespaces([ns]), 60_000);
 test(
   'a failing postStart kills the container: event FailedPostStartHook, the container restarted, never Ready',
   t(async () => {
-    const failed = await waitFor('a FailedPostStartHook event', async () => (await events(ns, { object: 'failing-hook', reason: 'FailedPostStartHook' }))[0], {
-      timeoutMs: 60_000,
-    });
+    const failed = await waitFor(
+      'a FailedPostStartHook event',
+      async () => (await events(ns, { object: 'failing-hook', reason: 'FailedPostStartHook' }))[0],
+      {
+        timeoutMs: 60_000,
+      },
+    );
     expect(failed.type).toBe('Warning');
     // The kubelet keeps a failed postStart's output out of the event (it could hold
     // secrets): the message is this fixed text, the reason only in the kubelet's log.
@@ -74,7 +78,10 @@ test(
     const pod = await waitPodReady(ns, 'stop-signal');
     const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
     const logs = followLogs(ns, 'stop-signal', 'httpd');
-    await waitFor('httpd to log its start', async () => /resuming normal operations/.test(logs.text()), { timeoutMs: 20_000, intervalMs: 200 });
+    await waitFor('httpd to log its start', async () => /resuming normal operations/.test(logs.text()), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
     const watch = await watchPod(ns, 'stop-signal');
     const started = Date.now();
     await kubectl(['delete', 'pod', '-n', ns, 'stop-signal', '--wait=false']);
@@ -100,9 +107,13 @@ test(
     const gone = await watch.deleted(45_000);
     watch.stop();
     expect(containerStatus(gone.object, 'httpd').state.terminated).toBeDefined();
-    const failed = await waitFor('a FailedPreStopHook event', async () => (await events(ns, { object: 'failing-prestop', reason: 'FailedPreStopHook' }))[0], {
-      timeoutMs: 20_000,
-    });
+    const failed = await waitFor(
+      'a FailedPreStopHook event',
+      async () => (await events(ns, { object: 'failing-prestop', reason: 'FailedPreStopHook' }))[0],
+      {
+        timeoutMs: 20_000,
+      },
+    );
     // As for postStart: a fixed text, no output (the kubelet logs "PreStop hook failed"
     // with the command, its exit status and output).
     expect(failed.message).toBe('PreStopHook failed');

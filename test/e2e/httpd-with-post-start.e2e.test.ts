@@ -1,7 +1,19 @@
 // Issue 11, item 1: HttpdWithPostStart on a real kubelet, in a namespace that enforces Pod
 // Security `restricted`.
 import { HOSTILE_LINES, postStartSite } from './support/charts';
-import { apply, chartYaml, createNamespace, deleteNamespaces, exec, getJson, getThroughPortForward, waitFor, waitPodReady, withDiagnostics } from './support/kube';
+import {
+  apply,
+  chartYaml,
+  createNamespace,
+  deleteNamespaces,
+  exec,
+  getJson,
+  getThroughPortForward,
+  waitFor,
+  waitPodReady,
+  withDiagnostics,
+  Json,
+} from './support/kube';
 
 let ns = '';
 const POD = 'web';
@@ -19,7 +31,7 @@ test(
   t(async () => {
     const pod = await waitPodReady(ns, POD);
     expect(pod.status.phase).toBe('Running');
-    expect(pod.status.containerStatuses.every((s: any) => s.ready && s.restartCount === 0)).toBe(true);
+    expect(pod.status.containerStatuses.every((s: Json) => s.ready && s.restartCount === 0)).toBe(true);
   }),
   120_000,
 );
@@ -52,8 +64,8 @@ test(
       `an EndpointSlice of Service ${ns}/${POD} with the pod's IP`,
       async () => {
         const slices = await getJson(['endpointslices', '-n', ns, '-l', `kubernetes.io/service-name=${POD}`]);
-        const ready = slices.items.flatMap((s: any) =>
-          (s.endpoints ?? []).filter((e: any) => e.conditions?.ready && e.targetRef?.name === POD).flatMap((e: any) => e.addresses),
+        const ready = slices.items.flatMap((s: Json) =>
+          (s.endpoints ?? []).filter((e: Json) => e.conditions?.ready && e.targetRef?.name === POD).flatMap((e: Json) => e.addresses),
         );
         return ready.includes(pod.status.podIP) ? ready : undefined;
       },
@@ -70,7 +82,11 @@ test(
   'started as 10001 (restricted), httpd and its workers all run as 10001: no User switch',
   t(async () => {
     await waitPodReady(ns, POD);
-    const r = await exec(ns, POD, 'httpd', ['sh', '-c', 'for s in /proc/[0-9]*/status; do awk \'/^(Name|Uid):/{printf "%s ", $2} END{print ""}\' "$s"; done']);
+    const r = await exec(ns, POD, 'httpd', [
+      'sh',
+      '-c',
+      'for s in /proc/[0-9]*/status; do awk \'/^(Name|Uid):/{printf "%s ", $2} END{print ""}\' "$s"; done',
+    ]);
     const procs = r.stdout
       .trim()
       .split('\n')

@@ -57,7 +57,11 @@ interface Listing {
 }
 
 async function listAudit(): Promise<Listing> {
-  const r = await exec(ns, PROBE, 'probe', ['sh', '-c', `cd /audit && find . -type f | sort; echo '--- log'; cat ${CLEANUP_LOG} 2>/dev/null; true`]);
+  const r = await exec(ns, PROBE, 'probe', [
+    'sh',
+    '-c',
+    `cd /audit && find . -type f | sort; echo '--- log'; cat ${CLEANUP_LOG} 2>/dev/null; true`,
+  ]);
   const [files, log] = r.stdout.split('--- log\n');
   return {
     files: files
@@ -69,7 +73,8 @@ async function listAudit(): Promise<Listing> {
   };
 }
 
-const filesOf = (listing: Listing, pod: string, uid: string) => listing.files.filter((f) => f.split('/').pop()!.startsWith(`${pod}.${uid}.`));
+const filesOf = (listing: Listing, pod: string, uid: string) =>
+  listing.files.filter((f) => f.split('/').pop()!.startsWith(`${pod}.${uid}.`));
 
 async function podIdentity(name: string): Promise<{ uid: string; node: string }> {
   const pod = await waitPodReady(ns, name);
@@ -97,7 +102,12 @@ beforeAll(async () => {
     collectorName: COLLECTOR,
     cleanupSleepSeconds: 3,
     pollSeconds: 2,
-    pods: [{ podName: 'audited-1', preStopDelaySeconds: DELAY, gracePeriodSeconds: GRACE }, { podName: 'audited-2' }, { podName: 'audited-3' }, { podName: 'audited-4' }],
+    pods: [
+      { podName: 'audited-1', preStopDelaySeconds: DELAY, gracePeriodSeconds: GRACE },
+      { podName: 'audited-2' },
+      { podName: 'audited-3' },
+      { podName: 'audited-4' },
+    ],
   });
   await apply(objectsYaml([probe(ns), ...charts.pods()]));
   await waitPodReady(ns, PROBE);
@@ -107,7 +117,10 @@ afterAll(async () => {
   if (ns) {
     // Stop every writer first, then empty the directory (through the node's eyes), then
     // remove it here (on the kit it is this machine's path).
-    await kubectl(['delete', 'daemonset,pod', '-n', ns, '-l', 'e2e-app', '--wait=true', '--timeout=60s'], { allowFail: true, timeoutMs: 70_000 }).catch(() => undefined);
+    await kubectl(['delete', 'daemonset,pod', '-n', ns, '-l', 'e2e-app', '--wait=true', '--timeout=60s'], {
+      allowFail: true,
+      timeoutMs: 70_000,
+    }).catch(() => undefined);
     await exec(ns, PROBE, 'probe', ['sh', '-c', 'rm -rf /audit/* /audit/.[!.]*'], { allowFail: true }).catch(() => undefined);
   }
   await deleteNamespaces([ns], 60_000);
@@ -167,7 +180,9 @@ test(
       'the flag file in processed/',
       async () => {
         const l = await listAudit();
-        return filesOf(l, 'audited-1', uid).every((f) => f.startsWith('processed/')) && filesOf(l, 'audited-1', uid).length === 1 ? l : undefined;
+        return filesOf(l, 'audited-1', uid).every((f) => f.startsWith('processed/')) && filesOf(l, 'audited-1', uid).length === 1
+          ? l
+          : undefined;
       },
       { timeoutMs: 60_000 },
     );
@@ -186,7 +201,11 @@ test(
   'httpd started as root (the audited pod) runs its workers as www-data (uid 33), not daemon',
   t(async () => {
     await waitPodReady(ns, 'audited-2');
-    const r = await exec(ns, 'audited-2', 'httpd', ['sh', '-c', 'for s in /proc/[0-9]*/status; do awk \'/^(Name|Uid):/{printf "%s ", $2} END{print ""}\' "$s"; done']);
+    const r = await exec(ns, 'audited-2', 'httpd', [
+      'sh',
+      '-c',
+      'for s in /proc/[0-9]*/status; do awk \'/^(Name|Uid):/{printf "%s ", $2} END{print ""}\' "$s"; done',
+    ]);
     const uids = r.stdout
       .trim()
       .split('\n')
@@ -210,10 +229,14 @@ test(
     const before = await collectorPod();
     await kubectl(['delete', 'pod', '-n', ns, ...pods, '--wait=false']);
     // The collector claims the files and starts the first cleanup (it sleeps 3 s each).
-    await waitFor('the first of the three cleanups to start', async () => (await listAudit()).log.some((l) => uids.some((u) => l.includes(u))), {
-      timeoutMs: 60_000,
-      intervalMs: 250,
-    });
+    await waitFor(
+      'the first of the three cleanups to start',
+      async () => (await listAudit()).log.some((l) => uids.some((u) => l.includes(u))),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+      },
+    );
     await kubectl(['delete', 'pod', '-n', ns, before, '--wait=false']);
     const atRestart = await listAudit();
     const pending = uids.filter((u) => !atRestart.files.some((f) => f.startsWith('processed/') && f.includes(u)));
@@ -233,7 +256,9 @@ test(
       'all three flag files in processed/',
       async () => {
         const l = await listAudit();
-        return uids.every((u) => pods.some((p) => filesOf(l, p, u).length === 1 && filesOf(l, p, u)[0].startsWith('processed/'))) ? l : undefined;
+        return uids.every((u) => pods.some((p) => filesOf(l, p, u).length === 1 && filesOf(l, p, u)[0].startsWith('processed/')))
+          ? l
+          : undefined;
       },
       { timeoutMs: 90_000 },
     );

@@ -3,6 +3,7 @@
 import { App, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { GitClonedSiteInit, HttpdWithPostStart, PreStopAuditCollector, PreStopAuditedPod, SecurityPreset, addRawJsonPatch } from './lib';
+import type { Json } from './kube';
 
 /** Page lines that break naive shell scripts, and non-ASCII: each must be served byte for byte. */
 export const HOSTILE_LINES: readonly string[] = [
@@ -111,7 +112,7 @@ export function auditCharts(options: AuditChartsOptions) {
     ],
   });
   const defaultHostPath = collector.auditLog.hostPath;
-  const relocate = (objects: any[]) => relocateHostPath(objects, defaultHostPath, options.hostPath);
+  const relocate = (objects: Json[]) => relocateHostPath(objects, defaultHostPath, options.hostPath);
   return {
     audited,
     collector,
@@ -125,7 +126,7 @@ export function auditCharts(options: AuditChartsOptions) {
  * Points every `hostPath` volume at `from` to `to` in synthesized objects, so each run of
  * the suite has a node directory of its own.
  */
-export function relocateHostPath(objects: any[], from: string, to: string): any[] {
+export function relocateHostPath(objects: Json[], from: string, to: string): Json[] {
   for (const o of objects) {
     const spec = o.kind === 'Pod' ? o.spec : o.spec?.template?.spec;
     for (const v of spec?.volumes ?? []) {
@@ -164,7 +165,9 @@ export function gitSite(options: GitSiteOptions): { chart: Chart; site: GitClone
     const index = site.deployment.containers.indexOf(site.container);
     addRawJsonPatch(
       site.deployment,
-      JsonPatch.add(`/spec/template/spec/containers/${index}/lifecycle`, { preStop: { sleep: { seconds: options.httpdPreStopSleepSeconds } } }),
+      JsonPatch.add(`/spec/template/spec/containers/${index}/lifecycle`, {
+        preStop: { sleep: { seconds: options.httpdPreStopSleepSeconds } },
+      }),
     );
   }
   return { chart, site };

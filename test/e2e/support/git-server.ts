@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Json } from './kube';
 
 /** Where the CA that alpine/git trusts is: the kit's test CA by default. */
 export const TEST_CA_DIR = process.env.E2E_GIT_CA_DIR ?? '/tmp/kube-kit/images/test-ca';
@@ -73,8 +74,23 @@ export class HostRepo {
     const tls = join(this.dir, 'srv', 'tls');
     const work = join(this.dir, 'pki');
     mkdirSync(work, { recursive: true });
-    writeFileSync(join(work, 'ext'), `subjectAltName=IP:${ip}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
-    sh('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(tls, 'tls.key'), '-subj', '/CN=e2e-git-server', '-out', join(work, 'tls.csr')]);
+    writeFileSync(
+      join(work, 'ext'),
+      `subjectAltName=IP:${ip}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
+    );
+    sh('openssl', [
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(tls, 'tls.key'),
+      '-subj',
+      '/CN=e2e-git-server',
+      '-out',
+      join(work, 'tls.csr'),
+    ]);
     sh('openssl', [
       'x509',
       '-req',
@@ -133,7 +149,7 @@ exec git http-backend
 `;
 
 /** The server's ConfigMap and Pod; `hostDir` is the HostRepo's directory. */
-export function gitServerObjects(namespace: string, name: string, hostDir: string): any[] {
+export function gitServerObjects(namespace: string, name: string, hostDir: string): Json[] {
   const mount = { name: 'srv', mountPath: '/srv', readOnly: true };
   return [
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { 'httpd.conf': HTTPD_CONF, git: CGI } },

@@ -24,10 +24,14 @@ module.exports = async function globalSetup() {
   const ready = spawnSync(bin, ['get', '--raw', '/readyz', '--request-timeout=5s'], { encoding: 'utf8', timeout: 15_000 });
   if (ready.error) fail(`${bin}: ${ready.error.message}`);
   if (ready.status !== 0) fail(`KUBECONFIG=${process.env.KUBECONFIG}: ${(ready.stderr || ready.stdout).trim().split('\n').pop()}`);
-  const nodes = spawnSync(bin, ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}', '--request-timeout=10s'], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  const nodes = spawnSync(
+    bin,
+    ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}', '--request-timeout=10s'],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
   if (nodes.status !== 0 || !nodes.stdout.split(/\s+/).includes('True')) {
     fail(`KUBECONFIG=${process.env.KUBECONFIG}: the API server answers but no node is Ready (the kit: up.sh --node)`);
   }

@@ -6,6 +6,10 @@ import { existsSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import { Chart, Yaml } from 'cdk8s';
 
+/** Kubernetes objects and API answers: free-form JSON the tests drill into. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- objects are walked field by field
+export type Json = any;
+
 /** The kubectl the suite runs: $KUBECTL, else the one on PATH, else the kit's. */
 export function kubectlPath(): string {
   if (process.env.KUBECTL) return process.env.KUBECTL;
@@ -72,7 +76,7 @@ export function kubectl(args: readonly string[], options: KubectlOptions = {}): 
 }
 
 /** `kubectl get -o json`, parsed. */
-export async function getJson<T = any>(args: readonly string[], options: KubectlOptions = {}): Promise<T> {
+export async function getJson<T = Json>(args: readonly string[], options: KubectlOptions = {}): Promise<T> {
   const r = await kubectl(['get', ...args, '-o', 'json'], options);
   return JSON.parse(r.stdout) as T;
 }
@@ -119,7 +123,7 @@ export async function waitFor<T>(
   { timeoutMs = 60_000, intervalMs = 500 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown = undefined;
+  let last: unknown;
   for (;;) {
     try {
       const value = await probe();
@@ -140,7 +144,7 @@ export async function waitFor<T>(
 const HOPELESS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
 
 /** Waits until the pod is Ready; fails early on a hopeless container state. Returns the pod. */
-export async function waitPodReady(namespace: string, name: string, timeoutMs = 90_000): Promise<any> {
+export async function waitPodReady(namespace: string, name: string, timeoutMs = 90_000): Promise<Json> {
   return waitFor(
     `pod ${namespace}/${name} to be Ready`,
     async () => {
@@ -150,9 +154,10 @@ export async function waitPodReady(namespace: string, name: string, timeoutMs = 
       const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
       for (const s of statuses) {
         const reason = s.state?.waiting?.reason;
-        if (HOPELESS.has(reason)) throw new GiveUp(`pod ${namespace}/${name}: container ${s.name} is ${reason}: ${s.state.waiting.message ?? ''}`);
+        if (HOPELESS.has(reason))
+          throw new GiveUp(`pod ${namespace}/${name}: container ${s.name} is ${reason}: ${s.state.waiting.message ?? ''}`);
       }
-      const ready = (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+      const ready = (pod.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True');
       return ready ? pod : undefined;
     },
     { timeoutMs, intervalMs: 500 },
@@ -162,11 +167,11 @@ export async function waitPodReady(namespace: string, name: string, timeoutMs = 
 /** The names of the pods matching a label selector. */
 export async function podNames(namespace: string, selector: string): Promise<string[]> {
   const list = await getJson(['pods', '-n', namespace, '-l', selector]);
-  return list.items.filter((p: any) => !p.metadata.deletionTimestamp).map((p: any) => p.metadata.name);
+  return list.items.filter((p: Json) => !p.metadata.deletionTimestamp).map((p: Json) => p.metadata.name);
 }
 
 /** Events of one object (or the whole namespace) with a given reason. */
-export async function events(namespace: string, { object, reason }: { object?: string; reason?: string } = {}): Promise<any[]> {
+export async function events(namespace: string, { object, reason }: { object?: string; reason?: string } = {}): Promise<Json[]> {
   const selectors = [object ? `involvedObject.name=${object}` : '', reason ? `reason=${reason}` : ''].filter(Boolean);
   const args = ['events', '-n', namespace, ...(selectors.length ? ['--field-selector', selectors.join(',')] : [])];
   return (await getJson(args)).items;
@@ -197,7 +202,10 @@ const created = { namespaces: new Set<string>(), paths: new Set<string>(), child
 function cleanupNow(): void {
   for (const child of created.children) child.kill('SIGKILL');
   if (created.namespaces.size) {
-    spawnSync(KUBECTL, ['delete', 'namespace', '--wait=false', '--ignore-not-found', ...created.namespaces], { timeout: 20_000, stdio: 'ignore' });
+    spawnSync(KUBECTL, ['delete', 'namespace', '--wait=false', '--ignore-not-found', ...created.namespaces], {
+      timeout: 20_000,
+      stdio: 'ignore',
+    });
   }
   for (const path of created.paths) rmSync(path, { recursive: true, force: true });
 }
@@ -253,10 +261,14 @@ export async function createNamespace(tag: string, level: PodSecurityLevel): Pro
     },
   };
   await apply(objectsYaml([ns]));
-  await waitFor(`ServiceAccount ${name}/default`, async () => (await kubectl(['get', 'sa', '-n', name, 'default'], { allowFail: true })).code === 0, {
-    timeoutMs: 30_000,
-    intervalMs: 300,
-  });
+  await waitFor(
+    `ServiceAccount ${name}/default`,
+    async () => (await kubectl(['get', 'sa', '-n', name, 'default'], { allowFail: true })).code === 0,
+    {
+      timeoutMs: 30_000,
+      intervalMs: 300,
+    },
+  );
   return name;
 }
 
@@ -267,7 +279,9 @@ export async function createNamespace(tag: string, level: PodSecurityLevel): Pro
 export async function deleteNamespaces(names: readonly string[], waitMs = 0): Promise<void> {
   const list = names.filter(Boolean);
   if (!list.length) return;
-  await kubectl(['delete', 'namespace', '--wait=false', '--ignore-not-found', ...list], { allowFail: true, timeoutMs: 30_000 }).catch(() => undefined);
+  await kubectl(['delete', 'namespace', '--wait=false', '--ignore-not-found', ...list], { allowFail: true, timeoutMs: 30_000 }).catch(
+    () => undefined,
+  );
   if (waitMs > 0) {
     await kubectl(['wait', '--for=delete', `--timeout=${Math.ceil(waitMs / 1000)}s`, ...list.map((n) => `namespace/${n}`)], {
       allowFail: true,
@@ -299,10 +313,13 @@ export async function diagnostics(namespace: string): Promise<string> {
   for (const pod of pods.items ?? []) {
     const name = pod.metadata.name;
     const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-    out.push(`----- pod ${name} status: ${JSON.stringify(statuses.map((s: any) => ({ name: s.name, state: s.state, lastState: s.lastState, restartCount: s.restartCount })))}`);
+    out.push(
+      `----- pod ${name} status: ${JSON.stringify(statuses.map((s: Json) => ({ name: s.name, state: s.state, lastState: s.lastState, restartCount: s.restartCount })))}`,
+    );
     for (const s of statuses) {
       await section(`logs ${name} -c ${s.name}`, ['logs', '-n', namespace, name, '-c', s.name, '--tail=60']);
-      if (s.restartCount > 0) await section(`logs ${name} -c ${s.name} --previous`, ['logs', '-n', namespace, name, '-c', s.name, '--previous', '--tail=60']);
+      if (s.restartCount > 0)
+        await section(`logs ${name} -c ${s.name} --previous`, ['logs', '-n', namespace, name, '-c', s.name, '--previous', '--tail=60']);
     }
   }
   return out.join('\n');
@@ -337,7 +354,11 @@ export interface PortForward {
 /** `kubectl port-forward --address 127.0.0.1 <target> :<remotePort>`; resolves once it listens. */
 export function portForward(namespace: string, target: string, remotePort: number, timeoutMs = 30_000): Promise<PortForward> {
   return new Promise((resolve, reject) => {
-    const child = trackChild(spawn(KUBECTL, ['port-forward', '--address', '127.0.0.1', '-n', namespace, target, `:${remotePort}`], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = trackChild(
+      spawn(KUBECTL, ['port-forward', '--address', '127.0.0.1', '-n', namespace, target, `:${remotePort}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let output = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -384,10 +405,19 @@ export function httpGet(port: number, path: string, timeoutMs = 10_000): Promise
  * GET through a fresh port-forward to the pod, retried until it answers (a port-forward
  * can refuse the first connection while the container starts listening).
  */
-export async function getThroughPortForward(namespace: string, target: string, remotePort: number, path: string, timeoutMs = 30_000): Promise<HttpResponse> {
+export async function getThroughPortForward(
+  namespace: string,
+  target: string,
+  remotePort: number,
+  path: string,
+  timeoutMs = 30_000,
+): Promise<HttpResponse> {
   const pf = await portForward(namespace, target, remotePort);
   try {
-    return await waitFor(`GET ${path} through a port-forward to ${namespace}/${target}`, () => httpGet(pf.port, path), { timeoutMs, intervalMs: 500 });
+    return await waitFor(`GET ${path} through a port-forward to ${namespace}/${target}`, () => httpGet(pf.port, path), {
+      timeoutMs,
+      intervalMs: 500,
+    });
   } finally {
     pf.close();
   }
@@ -395,7 +425,7 @@ export async function getThroughPortForward(namespace: string, target: string, r
 
 export interface WatchEvent {
   readonly type: string;
-  readonly object: any;
+  readonly object: Json;
   /** When the suite received it (ms since the epoch). */
   readonly at: number;
 }
@@ -440,7 +470,10 @@ export function watchPod(namespace: string, name: string): Promise<PodWatch> {
     },
   };
   // The watch answers with the current state (ADDED) first: wait for it, bounded.
-  return waitFor(`the watch of pod ${namespace}/${name} to start`, async () => events.length > 0, { timeoutMs: 15_000, intervalMs: 100 }).then(() => watch);
+  return waitFor(`the watch of pod ${namespace}/${name} to start`, async () => events.length > 0, {
+    timeoutMs: 15_000,
+    intervalMs: 100,
+  }).then(() => watch);
 }
 
 export interface LogFollow {
@@ -471,6 +504,6 @@ export function followLogs(namespace: string, pod: string, container: string): L
 }
 
 /** The status of a named container (regular or init) in a pod object. */
-export function containerStatus(pod: any, name: string): any {
-  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s: any) => s.name === name);
+export function containerStatus(pod: Json, name: string): Json {
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s: Json) => s.name === name);
 }
