@@ -7,8 +7,11 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test/e2e'],
   testMatch: ['**/*.e2e.test.ts'],
-  // Checks the cluster before any test file starts: one clear line and exit 1 without one.
+  // Checks the cluster before any test file starts (one clear line and exit 1 without one)
+  // and handles Ctrl-C for the whole run.
   globalSetup: '<rootDir>/test/e2e/support/global-setup.js',
+  // Deletes anything a file left behind (an afterAll that could not finish).
+  globalTeardown: '<rootDir>/test/e2e/support/global-teardown.js',
   // The files share one small node: two at a time keep it busy without starving it.
   maxWorkers: 2,
   // Each test bounds its own waits; this is the backstop.

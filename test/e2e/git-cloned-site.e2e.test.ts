@@ -140,7 +140,7 @@ test(
         intervalMs: 250,
       });
       const seconds = (Date.now() - pushedAt) / 1000;
-      process.stdout.write(`e2e: the sync sidecar served the new commit ${seconds.toFixed(1)} s after the push (interval ${SYNC} s)\n`);
+      process.stdout.write(`[e2e] the sync sidecar served the new commit ${seconds.toFixed(1)} s after the push (interval ${SYNC} s)\n`);
       expect((await httpGet(pf.port, '/new.html')).status).toBe(200);
     } finally {
       pf.close();
@@ -218,7 +218,7 @@ test(
     // httpd's preStop sleeps 3 s; a regular sidecar would get SIGTERM at once and exit
     // first; the native one is stopped only after httpd exited.
     process.stdout.write(
-      `e2e: native sidecar: delete at ${new Date(deletedAt).toISOString()}, httpd finished ${new Date(httpdEnd).toISOString()}, git-sync finished ${new Date(syncEnd).toISOString()}\n`,
+      `[e2e] native sidecar: delete at ${new Date(deletedAt).toISOString()}, httpd finished ${new Date(httpdEnd).toISOString()}, git-sync finished ${new Date(syncEnd).toISOString()}\n`,
     );
     expect(httpdEnd).toBeGreaterThanOrEqual(Math.floor(deletedAt / 1000) * 1000 + 2000);
     expect(syncEnd).toBeGreaterThanOrEqual(httpdEnd);

@@ -1,8 +1,10 @@
 // jest globalSetup of the end-to-end suite: without a reachable cluster, say so on one line
-// and exit non-zero before any test file starts.
+// and exit non-zero before any test file starts. Then it installs the Ctrl-C handler of the
+// run (in the real main process: test files cannot receive signals inside jest's sandbox).
 'use strict';
 const { spawnSync } = require('node:child_process');
-const { existsSync } = require('node:fs');
+const { existsSync, mkdtempSync, rmSync } = require('node:fs');
+const { cleanupRecorded } = require('./run-state');
 
 function kubectl() {
   if (process.env.KUBECTL) return process.env.KUBECTL;
@@ -36,4 +38,14 @@ module.exports = async function globalSetup() {
     fail(`KUBECONFIG=${process.env.KUBECONFIG}: the API server answers but no node is Ready (the kit: up.sh --node)`);
   }
   process.env.KUBECTL = bin;
+  // Workers (and the in-band sandbox) inherit the environment: they record what they create.
+  process.env.E2E_RUN_DIR = mkdtempSync('/tmp/e2e-run-');
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      process.stderr.write(`\ne2e: ${signal}: deleting what the suite created\n`);
+      cleanupRecorded(bin, (line) => process.stderr.write(`e2e: ${line}\n`));
+      rmSync(process.env.E2E_RUN_DIR, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
 };

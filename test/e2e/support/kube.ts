@@ -1,6 +1,8 @@
 // kubectl, namespaces, bounded waits, port-forwards, watches and failure diagnostics for the
 // end-to-end suite. Every call to the cluster has a deadline; nothing here waits forever.
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- shared with globalSetup (plain JS)
+const { record } = require('./run-state') as { record: (kind: string, value: string) => void };
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -196,56 +198,30 @@ export function randomSuffix(length = 6): string {
   return [...randomBytes(length)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
-const created = { namespaces: new Set<string>(), paths: new Set<string>(), children: new Set<ChildProcess>() };
-
-/** Cleanup that must run even on Ctrl-C: synchronous, bounded. */
-function cleanupNow(): void {
-  for (const child of created.children) child.kill('SIGKILL');
-  if (created.namespaces.size) {
-    spawnSync(KUBECTL, ['delete', 'namespace', '--wait=false', '--ignore-not-found', ...created.namespaces], {
-      timeout: 20_000,
-      stdio: 'ignore',
-    });
-  }
-  for (const path of created.paths) rmSync(path, { recursive: true, force: true });
-}
-
-let signalsHooked = false;
-function hookSignals(): void {
-  if (signalsHooked) return;
-  signalsHooked = true;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      process.stderr.write(`\ne2e: ${signal}: deleting namespaces ${[...created.namespaces].join(' ') || '(none)'}\n`);
-      cleanupNow();
-      process.exit(130);
-    });
-  }
-}
-
-/** A host directory (a hostPath of the kit's node) removed in cleanup and on Ctrl-C. */
+/** A host directory (a hostPath of the kit's node) removed on Ctrl-C and by the teardown. */
 export function trackPath(path: string): string {
-  hookSignals();
-  created.paths.add(path);
+  record('path', path);
   return path;
 }
 
-/** A long-running child (port-forward, watch) killed in cleanup and on Ctrl-C. */
+/** A long-running child (port-forward, watch) killed on Ctrl-C. */
 export function trackChild(child: ChildProcess): ChildProcess {
-  hookSignals();
-  created.children.add(child);
-  child.on('exit', () => created.children.delete(child));
+  if (child.pid !== undefined) {
+    const pid = child.pid;
+    record('pid', String(pid));
+    child.on('exit', () => record('pid-done', String(pid)));
+  }
   return child;
 }
 
 /**
  * Creates `e2e-<tag>-<random>`, labelled for Pod Security (`enforce` and `warn` at
- * `level`) and with {@link SUITE_LABEL}; deleted by {@link deleteNamespaces}, or on Ctrl-C.
+ * `level`) and with {@link SUITE_LABEL}; deleted by {@link deleteNamespaces}, on Ctrl-C
+ * and by the teardown.
  */
 export async function createNamespace(tag: string, level: PodSecurityLevel): Promise<string> {
-  hookSignals();
   const name = `e2e-${tag}-${randomSuffix()}`;
-  created.namespaces.add(name);
+  record('namespace', name);
   const ns = {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -288,13 +264,11 @@ export async function deleteNamespaces(names: readonly string[], waitMs = 0): Pr
       timeoutMs: waitMs + 10_000,
     }).catch(() => undefined);
   }
-  for (const n of list) created.namespaces.delete(n);
 }
 
 /** Removes a tracked host path now. */
 export function removePath(path: string): void {
   rmSync(path, { recursive: true, force: true });
-  created.paths.delete(path);
 }
 
 // ---------------------------------------------------------------------------------------
