@@ -58,14 +58,22 @@ test(
         const p = await getJson(['pod', '-n', ns, 'failing-hook']);
         return containerStatus(p, 'httpd')?.restartCount >= 1 ? p : undefined;
       },
-      { timeoutMs: 60_000 },
+      // The kill can take the whole grace period (30 s), see below.
+      { timeoutMs: 90_000 },
     );
     const status = containerStatus(pod, 'httpd');
     expect(status.ready).toBe(false);
     // The kubelet killed it (httpd would have run forever) with the image's stop signal,
-    // SIGWINCH: a graceful stop, so the killed run shows exit code 0.
-    expect(status.lastState.terminated).toBeDefined();
-    expect(status.lastState.terminated.exitCode).toBe(0);
+    // SIGWINCH. Two outcomes, both seen on the kit: httpd had installed its handler and
+    // stopped gracefully (exit 0), or the hook failed so fast that the signal came first:
+    // SIGWINCH's default action is to ignore it, so httpd ran on until the grace period
+    // ended and the kubelet sent SIGKILL (exit 137, ~30 s later).
+    const last = status.lastState.terminated;
+    expect(last).toBeDefined();
+    expect([0, 137]).toContain(last.exitCode);
+    const seconds = (Date.parse(last.finishedAt) - Date.parse(last.startedAt)) / 1000;
+    process.stdout.write(`[e2e] failing postStart: the killed run exited ${last.exitCode} after ${seconds} s\n`);
+    if (last.exitCode === 137) expect(seconds).toBeGreaterThanOrEqual((pod.spec.terminationGracePeriodSeconds ?? 30) - 1);
     const killing = await events(ns, { object: 'failing-hook', reason: 'Killing' });
     expect(killing.map((e) => e.message).join('\n')).toMatch(/FailedPostStartHook|PostStartHook failed|postStart/i);
   }),
