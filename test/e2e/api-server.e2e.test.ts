@@ -48,7 +48,8 @@ const variantCases: Case[] = [
   {
     name: 'HttpdWithPostStart, failing hook shell',
     level: 'restricted',
-    objects: (n) => postStartSite({ namespace: n, podName: 'failing-hook', shell: '/nonexistent', content: 'x' }).chart.toJson(),
+    objects: (n) =>
+      postStartSite({ namespace: n, podName: 'failing-hook', shell: '/nonexistent', content: 'x', gracePeriodSeconds: 5 }).chart.toJson(),
   },
   {
     name: 'HttpdWithPostStart, failing preStop (raw patch)',

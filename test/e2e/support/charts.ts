@@ -31,6 +31,8 @@ export interface PostStartSiteOptions {
   readonly content?: string | readonly string[];
   readonly shell?: string;
   readonly securityPreset?: SecurityPreset;
+  /** The pod's terminationGracePeriodSeconds (a raw patch). @default - the Kubernetes default, 30 */
+  readonly gracePeriodSeconds?: number;
 }
 
 /** HttpdWithPostStart with a ClusterIP Service named like the pod. */
@@ -45,6 +47,9 @@ export function postStartSite(options: PostStartSiteOptions): { chart: Chart; si
     shell: options.shell,
     securityPreset: options.securityPreset,
   });
+  if (options.gracePeriodSeconds !== undefined) {
+    addRawJsonPatch(site.pod, JsonPatch.add('/spec/terminationGracePeriodSeconds', options.gracePeriodSeconds));
+  }
   return { chart, site };
 }
 
