@@ -2,7 +2,15 @@
 // dry-runs every one of them too (the suite's own variants), with placeholder values.
 import { App, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { GitClonedSiteInit, HttpdWithPostStart, PreStopAuditCollector, PreStopAuditedPod, SecurityPreset, addRawJsonPatch } from './lib';
+import {
+  GitClonedSiteInit,
+  HttpdWithPostStart,
+  PreStopAuditCollector,
+  PreStopAuditedPod,
+  SHARED_DIRECTORY_PROP,
+  SecurityPreset,
+  addRawJsonPatch,
+} from './lib';
 import type { Json } from './kube';
 
 /** Page lines that break naive shell scripts, and non-ASCII: each must be served byte for byte. */
@@ -81,10 +89,10 @@ export const CLEANUP_LOG = 'cleanup-runs.log';
  */
 export function auditCharts(options: AuditChartsOptions) {
   const podsChart = newChart('audited-pods', options.namespace);
-  let auditLog: PreStopAuditedPod['auditLog'] | undefined;
+  let shared: PreStopAuditedPod[typeof SHARED_DIRECTORY_PROP] | undefined;
   const audited = options.pods.map((p) => {
     const pod = new PreStopAuditedPod(podsChart, p.podName, {
-      auditLog,
+      [SHARED_DIRECTORY_PROP]: shared,
       podName: p.podName,
       serviceName: p.podName,
       serviceType: kplus.ServiceType.CLUSTER_IP,
@@ -93,14 +101,14 @@ export function auditCharts(options: AuditChartsOptions) {
       terminationGracePeriod: p.gracePeriodSeconds === undefined ? undefined : Duration.seconds(p.gracePeriodSeconds),
       flagLines: ['team=e2e', "quote ' and $(id) stay literal"],
     });
-    auditLog = pod.auditLog;
+    shared = pod[SHARED_DIRECTORY_PROP];
     return pod;
   });
   const collectorChart = newChart('audit-collector', options.namespace);
-  const mount = audited[0]?.auditLog.mountPath ?? '/preStopScriptOutput';
+  const mount = audited[0]?.[SHARED_DIRECTORY_PROP].mountPath ?? '/preStopScriptOutput';
   const sleepSeconds = options.cleanupSleepSeconds ?? 0;
   const collector = new PreStopAuditCollector(collectorChart, 'collector', {
-    auditLog,
+    [SHARED_DIRECTORY_PROP]: shared,
     name: options.collectorName,
     labels: { 'e2e-app': options.collectorName },
     pollInterval: Duration.seconds(options.pollSeconds ?? 2),
@@ -116,7 +124,7 @@ export function auditCharts(options: AuditChartsOptions) {
       String(sleepSeconds),
     ],
   });
-  const defaultHostPath = collector.auditLog.hostPath;
+  const defaultHostPath = collector[SHARED_DIRECTORY_PROP].hostPath;
   const relocate = (objects: Json[]) => relocateHostPath(objects, defaultHostPath, options.hostPath);
   return {
     audited,

@@ -10,3 +10,10 @@ export {
   addRawJsonPatch,
 } from '../../../lib';
 export { buildExamples } from '../../../examples/main';
+
+/**
+ * The prop (and the property) through which a PreStopAuditedPod and a PreStopAuditCollector
+ * share their flag-file directory. main renames it (`AuditLog` → `FlagFileDirectory`,
+ * `auditLog` → `flagDirectory`): change this one word when re-pointing.
+ */
+export const SHARED_DIRECTORY_PROP = 'auditLog' as const;
