@@ -1,0 +1,227 @@
+// Issue 11, item 3: GitClonedSiteInit against a git server running in the cluster (https,
+// a certificate for the server pod's IP signed by the CA the git image trusts).
+import { existsSync } from 'node:fs';
+import { gitSite } from './support/charts';
+import { HostRepo, gitServerObjects } from './support/git-server';
+import {
+  PortForward,
+  apply,
+  chartYaml,
+  containerStatus,
+  createNamespace,
+  deleteNamespaces,
+  getJson,
+  getThroughPortForward,
+  httpGet,
+  kubectl,
+  objectsYaml,
+  portForward,
+  randomSuffix,
+  removePath,
+  run,
+  trackPath,
+  waitFor,
+  waitPodReady,
+  watchPod,
+  withDiagnostics,
+  Json,
+} from './support/kube';
+
+const hostDir = trackPath(`/tmp/e2e-git-${randomSuffix()}`);
+const SERVER = 'git-server';
+const SYNC = 5;
+const SYNC_MARGIN = 15;
+let serverNs = '';
+let siteNs = '';
+let repo: HostRepo;
+const heads: Record<string, string> = {};
+const t = (body: () => Promise<void>) => withDiagnostics(() => [siteNs, serverNs], body);
+
+const page = (branch: string, version: number) => `<h1>${branch} v${version}</h1>\n`;
+
+async function sitePod(app: string): Promise<Json> {
+  const name = await waitFor(
+    `one pod of ${app}`,
+    async () => {
+      const list = await getJson(['pods', '-n', siteNs, '-l', `e2e-app=${app}`]);
+      const live = list.items.filter((p: Json) => !p.metadata.deletionTimestamp);
+      return live.length === 1 ? live[0].metadata.name : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  return waitPodReady(siteNs, name, 120_000);
+}
+
+beforeAll(async () => {
+  [serverNs, siteNs] = await Promise.all([createNamespace('git-server', 'privileged'), createNamespace('git-site', 'restricted')]);
+  repo = new HostRepo(hostDir);
+  heads.main = repo.commit('main', { 'index.html': page('main', 1), 'only-on-main.html': 'main\n' }, 'main v1');
+  heads.release = repo.commit('release', { 'index.html': page('release', 1) }, 'release v1', ['only-on-main.html']);
+}, 30_000);
+
+afterAll(async () => {
+  // No need to wait: a server that loses its directory only fails its requests.
+  await deleteNamespaces([siteNs, serverNs]);
+  removePath(hostDir);
+}, 60_000);
+
+let repository = '';
+
+test(
+  'the git server runs in the cluster: https on the pod IP, a certificate the git image trusts',
+  t(async () => {
+    await apply(objectsYaml(gitServerObjects(serverNs, SERVER, hostDir)));
+    const ip = await waitFor(
+      'the git server pod IP',
+      async () => (await kubectl(['get', 'pod', '-n', serverNs, SERVER, '-o', 'jsonpath={.status.podIP}'])).stdout.trim() || undefined,
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    repo.issueCertificate(ip);
+    await waitPodReady(serverNs, SERVER, 60_000);
+    repository = `https://${ip}/git/site.git`;
+    // Both sites at once: the regular sync sidecar follows `release`, the native one `main`
+    // (its httpd has a 3 s preStop sleep, so the stop order shows in the timestamps).
+    await apply(chartYaml(gitSite({ namespace: siteNs, name: 'site-a', repository, ref: 'release', syncSeconds: SYNC }).chart));
+    await apply(
+      chartYaml(
+        gitSite({
+          namespace: siteNs,
+          name: 'site-b',
+          repository,
+          ref: 'main',
+          syncSeconds: SYNC,
+          nativeSidecar: true,
+          httpdPreStopSleepSeconds: 3,
+        }).chart,
+      ),
+    );
+  }),
+  90_000,
+);
+
+test(
+  'the init container clones the ref, and httpd serves the files at that ref (and no git metadata)',
+  t(async () => {
+    const pod = await sitePod('site-a');
+    const clone = containerStatus(pod, 'git-clone');
+    expect(clone.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    const logs = await kubectl(['logs', '-n', siteNs, pod.metadata.name, '-c', 'git-clone']);
+    expect(logs.stdout).toContain(`git-site: serving ${heads.release}`);
+    const pf = await portForward(siteNs, `pod/${pod.metadata.name}`, 80);
+    try {
+      const get = (path: string) => waitFor(`GET ${path}`, () => httpGet(pf.port, path), { timeoutMs: 20_000 });
+      const index = await get('/');
+      expect(index.status).toBe(200);
+      expect(index.body.toString()).toBe(page('release', 1));
+      expect((await get('/only-on-main.html')).status).toBe(404);
+      for (const path of ['/.git/HEAD', '/.git', '/HEAD', '/config', '/remote']) {
+        expect([path, (await get(path)).status]).toEqual([path, 404]);
+      }
+      // httpd refuses a path that climbs out of the DocumentRoot.
+      expect((await get('/../git/HEAD')).status).toBe(400);
+    } finally {
+      pf.close();
+    }
+  }),
+  150_000,
+);
+
+test(
+  `the sync sidecar serves a newly pushed commit within syncInterval (${SYNC} s) + ${SYNC_MARGIN} s`,
+  t(async () => {
+    const pod = await sitePod('site-a');
+    const pf: PortForward = await portForward(siteNs, `pod/${pod.metadata.name}`, 80);
+    try {
+      await waitFor('the site', async () => (await httpGet(pf.port, '/')).body.toString() === page('release', 1), { timeoutMs: 20_000 });
+      const pushedAt = Date.now();
+      heads.release = repo.commit('release', { 'index.html': page('release', 2), 'new.html': 'new\n' }, 'release v2');
+      await waitFor('the new commit to be served', async () => (await httpGet(pf.port, '/')).body.toString() === page('release', 2), {
+        timeoutMs: (SYNC + SYNC_MARGIN) * 1000,
+        intervalMs: 250,
+      });
+      const seconds = (Date.now() - pushedAt) / 1000;
+      process.stdout.write(`[e2e] the sync sidecar served the new commit ${seconds.toFixed(1)} s after the push (interval ${SYNC} s)\n`);
+      expect((await httpGet(pf.port, '/new.html')).status).toBe(200);
+    } finally {
+      pf.close();
+    }
+    const logs = await kubectl(['logs', '-n', siteNs, pod.metadata.name, '-c', 'git-sync']);
+    expect(logs.stdout).toContain(`git-site: serving ${heads.release}`);
+  }),
+  90_000,
+);
+
+const CTR = '/tmp/kube-kit/node-root/usr/bin/ctr';
+const CONTAINERD = '/tmp/kube-kit/data/node/containerd/containerd.sock';
+// Only the kit lets the suite kill a pod sandbox (the way a node makes init containers run again).
+const onKit = existsSync(CTR) && existsSync(CONTAINERD) ? test : test.skip;
+
+onKit(
+  'a restarted init container (the pod sandbox killed) succeeds on the volume it already filled',
+  t(async () => {
+    const pod = await sitePod('site-a');
+    const ctr = (...args: string[]) => run(CTR, ['--address', CONTAINERD, '-n', 'k8s.io', ...args], { timeoutMs: 20_000 });
+    const sandbox = (
+      await ctr('containers', 'ls', '-q', `labels."io.kubernetes.pod.uid"==${pod.metadata.uid},labels."io.cri-containerd.kind"==sandbox`)
+    ).stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean);
+    expect(sandbox).toHaveLength(1);
+    await ctr('tasks', 'kill', '-s', 'SIGKILL', sandbox[0]);
+    const again = await waitFor(
+      'the init container to run again and the pod to be Ready',
+      async () => {
+        const p = await getJson(['pod', '-n', siteNs, pod.metadata.name]);
+        const clone = containerStatus(p, 'git-clone');
+        const ready = (p.status.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True');
+        return clone?.restartCount >= 1 && clone.state.terminated && ready ? p : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
+    expect(containerStatus(again, 'git-clone').state.terminated.exitCode).toBe(0);
+    const logs = await kubectl(['logs', '-n', siteNs, pod.metadata.name, '-c', 'git-clone']);
+    // The ref has not moved since the sidecar's update: nothing fetched.
+    expect(logs.stdout).toBe('git-site: branch or tag release is up to date\n');
+    const res = await getThroughPortForward(siteNs, `pod/${pod.metadata.name}`, 80, '/');
+    expect(res.body.toString()).toBe(page('release', 2));
+  }),
+  150_000,
+);
+
+test(
+  'nativeSidecar: the sidecar is an init container with restartPolicy Always, starts before httpd and stops after it',
+  t(async () => {
+    const pod = await sitePod('site-b');
+    const spec = pod.spec.initContainers.find((c: Json) => c.name === 'git-sync');
+    expect(spec.restartPolicy).toBe('Always');
+    expect(pod.spec.containers.map((c: Json) => c.name)).toEqual(['httpd']);
+    const res = await getThroughPortForward(siteNs, `pod/${pod.metadata.name}`, 80, '/');
+    expect(res.body.toString()).toBe(page('main', 1));
+
+    const clone = containerStatus(pod, 'git-clone').state.terminated;
+    const sync = containerStatus(pod, 'git-sync');
+    const httpd = containerStatus(pod, 'httpd');
+    expect(sync.started).toBe(true);
+    const time = (s: string) => Date.parse(s);
+    // Timestamps have whole seconds.
+    expect(time(clone.finishedAt)).toBeLessThanOrEqual(time(sync.state.running.startedAt));
+    expect(time(sync.state.running.startedAt)).toBeLessThanOrEqual(time(httpd.state.running.startedAt));
+
+    const watch = await watchPod(siteNs, pod.metadata.name);
+    const deletedAt = Date.now();
+    await kubectl(['delete', 'pod', '-n', siteNs, pod.metadata.name, '--wait=false']);
+    const gone = await watch.deleted(60_000);
+    watch.stop();
+    const httpdEnd = time(containerStatus(gone.object, 'httpd').state.terminated.finishedAt);
+    const syncEnd = time(containerStatus(gone.object, 'git-sync').state.terminated.finishedAt);
+    // httpd's preStop sleeps 3 s; a regular sidecar would get SIGTERM at once and exit
+    // first; the native one is stopped only after httpd exited.
+    process.stdout.write(
+      `[e2e] native sidecar: delete at ${new Date(deletedAt).toISOString()}, httpd finished ${new Date(httpdEnd).toISOString()}, git-sync finished ${new Date(syncEnd).toISOString()}\n`,
+    );
+    expect(httpdEnd).toBeGreaterThanOrEqual(Math.floor(deletedAt / 1000) * 1000 + 2000);
+    expect(syncEnd).toBeGreaterThanOrEqual(httpdEnd);
+  }),
+  150_000,
+);
