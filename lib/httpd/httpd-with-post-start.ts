@@ -7,7 +7,7 @@ import { checkAbsolutePath, checkDnsSubdomain, checkLabels } from '../core/prop-
 import { addStandardSynthChecks } from '../synth-checks/checks';
 import { addHttpdContainer, HttpdPodOptions } from './httpd-container';
 import { addHttpService, HttpServiceOptions } from './http-service';
-import { postStartPageHook } from './post-start-page';
+import { PageContentFrom, postStartPageHook, postStartPageMount } from './post-start-page';
 import { WriteFileHook } from './write-file-hook';
 
 /** Properties of {@link HttpdWithPostStart}. */
@@ -18,6 +18,15 @@ export interface HttpdWithPostStartProps extends HttpdPodOptions, HttpServiceOpt
    * @default DEFAULT_POST_START_CONTENT
    */
   readonly content?: string | readonly string[];
+  /**
+   * Take the page from a ConfigMap key instead of `content`: for pages larger than the
+   * hook's script can hold (one exec argument, about 128 KiB). The ConfigMap is mounted
+   * read-only at `/etc/post-start-page` and the hook copies the key's file into htdocs
+   * atomically when the container starts (a later change of the ConfigMap reaches the
+   * page at the next container start).
+   * @default - the page is `content`
+   */
+  readonly contentFrom?: PageContentFrom;
   /**
    * Start the page with `the date is: <date>`, taken when the hook runs.
    * @default true
@@ -85,6 +94,7 @@ export class HttpdWithPostStart extends Construct {
       htdocsPath,
       fileName: props.fileName,
       content: props.content,
+      contentFrom: props.contentFrom,
       prependDate: props.prependDate,
       shell: props.shell,
     });
@@ -100,6 +110,7 @@ export class HttpdWithPostStart extends Construct {
       imagePullPolicy: props.imagePullPolicy,
       securityPreset: props.securityPreset,
       lifecycle: { postStart: this.postStartHook.handler },
+      volumeMounts: [postStartPageMount(this, props.contentFrom)].filter((mount) => mount !== undefined),
     }).container;
 
     this.service = addHttpService(this, ctx, this.pod, HTTPD.port, props, labels);

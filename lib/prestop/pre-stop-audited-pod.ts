@@ -6,9 +6,9 @@ import { PropContext } from '../core/errors';
 import { HTTPD } from '../core/images';
 import { checkDnsSubdomain, checkLabels, checkWholeSeconds } from '../core/prop-checks';
 import { SecurityPreset } from '../core/security-preset';
-import { addHttpdContainer, checkVolumeNameFree, HTTPD_VOLUMES, HttpdPodOptions } from '../httpd/httpd-container';
+import { addHttpdContainer, checkMountPathFree, checkVolumeNameFree, HTTPD_VOLUMES, HttpdPodOptions } from '../httpd/httpd-container';
 import { addHttpService, HttpServiceOptions } from '../httpd/http-service';
-import { postStartPageHook } from '../httpd/post-start-page';
+import { PageContentFrom, POST_START_PAGE_SOURCE, postStartPageHook, postStartPageMount } from '../httpd/post-start-page';
 import { WriteFileHook } from '../httpd/write-file-hook';
 import { addStandardSynthChecks, addSynthCheck, problemsWithCode } from '../synth-checks/checks';
 import { gracePeriodProblems, gracePeriodRule, GracePeriodRequirement } from '../synth-checks/grace-period';
@@ -69,6 +69,13 @@ export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOpti
    */
   readonly postStartContent?: string | readonly string[];
   /**
+   * Take the postStart page from a ConfigMap key instead of `postStartContent`, as
+   * `contentFrom` of {@link HttpdWithPostStart} does: for pages larger than the hook's script
+   * can hold (about 128 KiB).
+   * @default - the page is `postStartContent`
+   */
+  readonly postStartContentFrom?: PageContentFrom;
+  /**
    * The shell that runs both hooks.
    * @default '/bin/sh'
    */
@@ -115,7 +122,16 @@ export class PreStopAuditedPod extends Construct {
     const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
     const labels = checkLabels(ctx, 'labels', props.labels ?? {});
     const containerName = props.containerName ?? 'httpd';
-    checkVolumeNameFree(ctx, 'flagDirectory.volumeName', this.flagDirectory.volumeName, Object.values(HTTPD_VOLUMES));
+    const pageSource = (props.postStart ?? true) && props.postStartContentFrom !== undefined;
+    checkVolumeNameFree(ctx, 'flagDirectory.volumeName', this.flagDirectory.volumeName, [
+      ...Object.values(HTTPD_VOLUMES),
+      ...(pageSource ? [POST_START_PAGE_SOURCE.volumeName] : []),
+    ]);
+    checkMountPathFree(ctx, 'flagDirectory.mountPath', this.flagDirectory.mountPath, [
+      { path: HTTPD.htdocsPath, what: 'the htdocs volume' },
+      { path: HTTPD.logsPath, what: "httpd's logs volume" },
+      ...(pageSource ? [{ path: POST_START_PAGE_SOURCE.mountPath, what: "the postStart page's ConfigMap" }] : []),
+    ]);
     this.preStopHook = this.flagDirectory.preStopHook(
       { containerName, preStopDelay: props.preStopDelay, flagLines: props.flagLines, shell: props.shell },
       ctx,
@@ -135,7 +151,12 @@ export class PreStopAuditedPod extends Construct {
       );
     }
     if (props.postStart ?? true) {
-      this.postStartHook = postStartPageHook(ctx, { htdocsPath: HTTPD.htdocsPath, content: props.postStartContent, shell: props.shell });
+      this.postStartHook = postStartPageHook(ctx, {
+        htdocsPath: HTTPD.htdocsPath,
+        content: props.postStartContent,
+        contentFrom: props.postStartContentFrom,
+        shell: props.shell,
+      });
     }
 
     this.pod = new kplus.Pod(this, 'Pod', {
@@ -150,7 +171,10 @@ export class PreStopAuditedPod extends Construct {
       securityPreset: props.securityPreset ?? DEFAULT_SECURITY_PRESETS.auditedHttpd,
       lifecycle: { postStart: this.postStartHook?.handler, preStop: this.preStopHook.handler },
       envVariables: { ...this.preStopHook.envVariables },
-      volumeMounts: [{ path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') }],
+      volumeMounts: [
+        { path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') },
+        ...(pageSource ? [postStartPageMount(this, props.postStartContentFrom)!] : []),
+      ],
     }).container;
     this.service = addHttpService(this, ctx, this.pod, HTTPD.port, props, labels);
     // Patches and escape hatches can still change the grace period, mounts and labels:
