@@ -57,6 +57,15 @@ function json(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 
+/** JSON text with the keys of every object sorted: kubectl prints keys in its own order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 const MARK = 'yaml-round-trip.test/mark';
 
 /**
@@ -94,10 +103,12 @@ export function roundTripProblems(manifests: readonly unknown[]): string[] {
   const decoded = kubectlDecode(yaml);
   if (decoded?.error !== undefined) problems.push(`kubectl cannot read the YAML: ${decoded.error}`);
   else if (decoded?.objects) {
-    const expected = manifests.map(json);
-    if (JSON.stringify(decoded.objects) !== JSON.stringify(restoreEmptyAnnotations(expected, decoded.objects))) {
+    const expected = restoreEmptyAnnotations(manifests.map(json));
+    if (canonical(decoded.objects) !== canonical(expected)) {
+      if (decoded.objects.length !== expected.length)
+        problems.push(`kubectl reads ${decoded.objects.length} objects, not ${expected.length}`);
       expected.forEach((object, i) => {
-        if (JSON.stringify(object) !== JSON.stringify(decoded.objects![i])) {
+        if (canonical(object) !== canonical(decoded.objects![i])) {
           problems.push(`kubectl reads object ${i} differently: ${firstDifference(object, decoded.objects![i])}`);
         }
       });
@@ -107,7 +118,7 @@ export function roundTripProblems(manifests: readonly unknown[]): string[] {
 }
 
 // An object that had `annotations: {}` loses it to unmark: compare without it.
-function restoreEmptyAnnotations(expected: unknown[], _decoded: unknown[]): unknown[] {
+function restoreEmptyAnnotations(expected: unknown[]): unknown[] {
   return expected.map((object) => {
     const meta = (object as { metadata?: { annotations?: object } }).metadata;
     if (meta?.annotations && Object.keys(meta.annotations).length === 0) delete meta.annotations;
@@ -122,9 +133,9 @@ function firstDifference(a: unknown, b: unknown, path = ''): string {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const key of keys) {
     const [x, y] = [(a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]];
-    if (JSON.stringify(x) !== JSON.stringify(y)) return firstDifference(x, y, `${path}/${key}`);
+    if (canonical(x) !== canonical(y)) return firstDifference(x, y, `${path}/${key}`);
   }
-  return `at ${path || '/'}: key order`;
+  return `at ${path || '/'}: nothing`;
 }
 
 // Manifests that tests synthesized, decoded together by one kubectl per test file.
