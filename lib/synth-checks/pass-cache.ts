@@ -420,7 +420,7 @@ export function objectSize(object: ApiObject, cache: PassCache): number {
 
 /** An object's identity in the API: group, kind, namespace (undefined: the one it is applied to) and name. */
 export interface ObjectIdentity {
-  /** The API group (`''` for the core group). */
+  /** The API group (`core` for the core group, whose apiVersion is `v1`). */
   readonly group: string;
   /** The kind. */
   readonly kind: string;
@@ -433,13 +433,18 @@ export interface ObjectIdentity {
   readonly name: string;
 }
 
+// `apps/v1` is group `apps`; `v1` the core group.
+function groupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : 'core';
+}
+
 /** The object's identity, from the model when it is the final state. */
 export function identityOf(object: ApiObject, cache: PassCache): ObjectIdentity {
-  if (modelOwner(object)) return { group: object.apiGroup, kind: object.kind, namespace: object.metadata.namespace, name: object.name };
+  if (modelOwner(object))
+    return { group: groupOf(object.apiVersion), kind: object.kind, namespace: object.metadata.namespace, name: object.name };
   const manifest = cache.render(object);
-  const apiVersion = String(manifest.apiVersion ?? object.apiVersion);
   return {
-    group: apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '',
+    group: groupOf(String(manifest.apiVersion ?? object.apiVersion)),
     kind: manifest.kind ?? object.kind,
     namespace: manifest.metadata?.namespace,
     name: manifest.metadata?.name,
