@@ -104,6 +104,14 @@ const NOT_NORMALIZED_PATH = /\/\.{0,2}(\/|$)/;
  * no empty segments, no trailing `/` (except `/` itself), no NUL byte.
  */
 export function checkAbsolutePath(ctx: PropContext, prop: string, value: string): string {
+  checkPathShape(ctx, prop, value);
+  // Paths are manifest fields (mount paths, the shell of an exec command) as well as script words.
+  checkManifestText(ctx, prop, value);
+  checkPathLength(ctx, prop, value, value);
+  return value;
+}
+
+function checkPathShape(ctx: PropContext, prop: string, value: string): void {
   if (!value.startsWith('/')) {
     throw ctx.error('ABSOLUTE_PATH', prop, value, "is not an absolute path: it must start with '/'");
   }
@@ -113,10 +121,6 @@ export function checkAbsolutePath(ctx: PropContext, prop: string, value: string)
   if (value !== '/' && NOT_NORMALIZED_PATH.test(value)) {
     throw ctx.error('ABSOLUTE_PATH', prop, value, "is not a normalized path: no '.', '..', empty segments or trailing '/'");
   }
-  // Paths are manifest fields (mount paths, the shell of an exec command) as well as script words.
-  checkManifestText(ctx, prop, value);
-  checkPathLength(ctx, prop, value, value);
-  return value;
 }
 
 // Each component of `written` within NAME_MAX and the whole within PATH_MAX, in bytes;
@@ -152,14 +156,17 @@ function checkPathLength(ctx: PropContext, prop: string, value: string, written:
 export const MAX_WRITTEN_FILE_NAME_BYTES = NAME_MAX - '.'.length - '.tmp.'.length - MAX_PID_DIGITS;
 
 /**
- * Checks the path of a file written atomically (through the hidden temporary file
+ * Checks the path of a file a script writes atomically (through the hidden temporary file
  * `<dir>/.<name>.tmp.<pid>`): an absolute, normalized path of a file, not `/` (nor any path
- * ending in `/`, `.` or `..`); its file name at most {@link MAX_WRITTEN_FILE_NAME_BYTES}
- * bytes, so the temporary name fits `NAME_MAX`, and the temporary path within `PATH_MAX`.
+ * ending in `/`, `.` or `..`), valid Unicode; its file name at most
+ * {@link MAX_WRITTEN_FILE_NAME_BYTES} bytes, so the temporary name fits `NAME_MAX`, and the
+ * temporary path within `PATH_MAX`. Only the script holds the path, so any other character
+ * is fine (see {@link shellQuote}).
  */
 export function checkWrittenFilePath(ctx: PropContext, prop: string, value: string): string {
   if (value === '/') throw ctx.error('ABSOLUTE_PATH', prop, value, 'is the root directory, not a file: give the path of the file to write');
-  checkAbsolutePath(ctx, prop, value);
+  checkPathShape(ctx, prop, value);
+  checkUnicodeText(ctx, prop, value);
   const slash = value.lastIndexOf('/');
   checkWrittenFileName(ctx, prop, value, value.slice(slash + 1));
   checkPathLength(
