@@ -126,26 +126,30 @@ function checkPathShape(ctx: PropContext, prop: string, value: string): void {
 // Each component of `written` within NAME_MAX and the whole within PATH_MAX, in bytes;
 // `written` is the path the kernel gets (a temporary name, say), `value` what the user gave.
 function checkPathLength(ctx: PropContext, prop: string, value: string, written: string, what = 'the path'): void {
-  const bytes = utf8Length(written);
-  if (bytes > PATH_MAX - 1) {
-    throw ctx.error(
-      'PATH_LENGTH',
+  checkBytes(
+    ctx,
+    prop,
+    value,
+    written,
+    PATH_MAX - 1,
+    (bytes) => `is too long: ${what} has ${bytes} bytes, and Linux takes at most ${PATH_MAX - 1} (PATH_MAX ${PATH_MAX})`,
+  );
+  for (const name of written.split('/')) {
+    checkBytes(
+      ctx,
       prop,
       value,
-      `is too long: ${what} has ${bytes} bytes, and Linux takes at most ${PATH_MAX - 1} (PATH_MAX ${PATH_MAX})`,
+      name,
+      NAME_MAX,
+      (bytes) => `holds a file name of ${bytes} bytes in ${what}, and Linux file systems take at most ${NAME_MAX} (NAME_MAX)`,
     );
   }
-  for (const name of written.split('/')) {
-    const nameBytes = utf8Length(name);
-    if (nameBytes > NAME_MAX) {
-      throw ctx.error(
-        'PATH_LENGTH',
-        prop,
-        value,
-        `holds a file name of ${nameBytes} bytes in ${what}, and Linux file systems take at most ${NAME_MAX} (NAME_MAX)`,
-      );
-    }
-  }
+}
+
+// A PATH_LENGTH error when `text` has more than `max` UTF-8 bytes; `rule` says it with the count.
+function checkBytes(ctx: PropContext, prop: string, value: string, text: string, max: number, rule: (bytes: number) => string): void {
+  const bytes = utf8Length(text);
+  if (bytes > max) throw ctx.error('PATH_LENGTH', prop, value, rule(bytes));
 }
 
 /**
@@ -180,15 +184,15 @@ export function checkWrittenFilePath(ctx: PropContext, prop: string, value: stri
 }
 
 function checkWrittenFileName(ctx: PropContext, prop: string, value: string, name: string): void {
-  const bytes = utf8Length(name);
-  if (bytes > MAX_WRITTEN_FILE_NAME_BYTES) {
-    throw ctx.error(
-      'PATH_LENGTH',
-      prop,
-      value,
+  checkBytes(
+    ctx,
+    prop,
+    value,
+    name,
+    MAX_WRITTEN_FILE_NAME_BYTES,
+    (bytes) =>
       `has a file name of ${bytes} bytes: it is written through the temporary name '.<name>.tmp.<pid>', which must fit NAME_MAX (${NAME_MAX} bytes), so at most ${MAX_WRITTEN_FILE_NAME_BYTES} bytes`,
-    );
-  }
+  );
 }
 
 /**
@@ -368,14 +372,14 @@ export function checkExecArgs(
     // At most 3 bytes per UTF-16 unit: most words are clearly short enough without counting.
     if (word.length * 3 < MAX_ARG_STRLEN) continue;
     const bytes = utf8Length(word);
-    if (bytes > MAX_ARG_STRLEN - 1) {
-      throw ctx.error(
-        'ARG_TOO_LONG',
-        prop,
-        value,
-        `makes an exec argument of ${bytes} bytes, and Linux takes at most ${MAX_ARG_STRLEN - 1} per argument (MAX_ARG_STRLEN ${MAX_ARG_STRLEN} with its NUL): it would fail with E2BIG every time it runs; ${wayOut}`,
-      );
-    }
+    if (bytes <= MAX_ARG_STRLEN - 1) continue;
+    const limit = `Linux takes at most ${MAX_ARG_STRLEN - 1} per argument (MAX_ARG_STRLEN ${MAX_ARG_STRLEN} with its NUL)`;
+    throw ctx.error(
+      'ARG_TOO_LONG',
+      prop,
+      value,
+      `makes an exec argument of ${bytes} bytes, and ${limit}: it would fail with E2BIG every time it runs; ${wayOut}`,
+    );
   }
   return command;
 }

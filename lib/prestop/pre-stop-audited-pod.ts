@@ -63,18 +63,18 @@ export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOpti
    */
   readonly postStart?: boolean;
   /**
-   * The page the postStart hook writes after its `the date is: <date>` line: a string is
-   * written exactly, lines are each followed by a newline.
-   * @default DEFAULT_POST_START_CONTENT
-   */
-  readonly postStartContent?: string | readonly string[];
-  /**
    * Take the postStart page from a ConfigMap key instead of `postStartContent`, as
    * `contentFrom` of {@link HttpdWithPostStart} does: for pages larger than the hook's script
    * can hold (about 128 KiB).
    * @default - the page is `postStartContent`
    */
   readonly postStartContentFrom?: PageContentFrom;
+  /**
+   * The page the postStart hook writes after its `the date is: <date>` line: a string is
+   * written exactly, lines are each followed by a newline.
+   * @default DEFAULT_POST_START_CONTENT
+   */
+  readonly postStartContent?: string | readonly string[];
   /**
    * The shell that runs both hooks.
    * @default '/bin/sh'

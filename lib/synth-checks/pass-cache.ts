@@ -265,7 +265,10 @@ export interface ContainerFacts {
 
 /** A resource quantity: its value (millicores for CPU, bytes for memory) and how the manifest writes it. */
 export interface Quantity {
-  /** The value, in millicores (CPU) or bytes (memory); undefined when it cannot be read. */
+  /**
+   * The value, in millicores (CPU) or bytes (memory).
+   * @default - none: the quantity cannot be read (a token, an unknown form)
+   */
   readonly value?: number;
   /** As written, e.g. `50m`, `64Mi`. */
   readonly text: string;
