@@ -81,7 +81,7 @@ export {
   type SynthProblem,
   type SynthProblemCode,
 } from './synth-checks/checks';
-export { gracePeriodProblems, gracePeriodRule, type GracePeriodRequirement } from './synth-checks/grace-period';
+export { gracePeriodProblems, gracePeriodRule, sleepActionProblems, type GracePeriodRequirement } from './synth-checks/grace-period';
 
 // httpd: building blocks and HttpdWithPostStart
 export {
@@ -90,8 +90,12 @@ export {
   type HttpdContainerParts,
   type HttpdOptions,
   type HttpdPodOptions,
+  type HttpdProbeOptions,
+  httpdReadinessProbe,
+  httpdLivenessProbe,
   HTTPD_VOLUMES,
 } from './httpd/httpd-container';
+export { drainDelay, applyDrainDelay, type DrainOptions, type DrainDelay, SHUTDOWN_MARGIN } from './httpd/drain-delay';
 export { addHttpService, type HttpServiceOptions } from './httpd/http-service';
 export { WriteFileHook, type WriteFileHookProps } from './httpd/write-file-hook';
 export { DEFAULT_POST_START_CONTENT, type PageContentFrom, POST_START_PAGE_SOURCE } from './httpd/post-start-page';
@@ -107,9 +111,17 @@ export { PreStopAuditCollector, type PreStopAuditCollectorProps } from './presto
 
 // git-site: git rules, the clone script and containers, GitClonedSiteInit
 export { checkGitRepository, checkGitRef, checkRepoSubPath, type GitProtocol, type GitRepositoryCheckOptions } from './git-site/git-rules';
-export { GitCloneScript, type GitCloneScriptProps, type GitCredentialFiles, GIT_CLONE_LAYOUT } from './git-site/git-clone-script';
+export {
+  GitCloneScript,
+  type GitCloneScriptProps,
+  type GitCredentialFiles,
+  type GitSubmodules,
+  GIT_CLONE_LAYOUT,
+} from './git-site/git-clone-script';
 export {
   GitCredentials,
+  GitCertificateAuthority,
+  type GitCertificateAuthorityOptions,
   type GitCredentialFile,
   type GitSshCredentialsOptions,
   type GitHttpsCredentialsOptions,

@@ -1,11 +1,11 @@
-import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GitClonedSiteInit } from '../../lib';
 import { BenchEntry } from '../entry';
 
 /**
- * GitClonedSiteInit against what a user writes without it: a Deployment and a Service
+ * GitClonedSiteInit against what a user writes without it: a Deployment, a Service and a PodDisruptionBudget
  * from cdk8s-plus-27 with the git-clone init container, the three emptyDir volumes, and
  * JSON patches for the security contexts cdk8s-plus-27 cannot express.
  *
@@ -34,13 +34,28 @@ export const gitClonedSiteInit: BenchEntry = {
       metadata: { name: `site-${i}`, labels },
       podMetadata: { labels },
       replicas: 2,
+      terminationGracePeriod: Duration.seconds(30),
     });
+    deployment.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
     const site = kplus.Volume.fromEmptyDir(scope, 'GitSiteVolume', 'git-site');
     deployment.addContainer({
       name: 'httpd',
-      image: 'httpd:2.4.65',
+      image: 'httpd:2.4.69',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['httpd-foreground', '-c', 'DocumentRoot "/usr/local/apache2/htdocs/site"'],
+      lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '5']) },
+      readiness: kplus.Probe.fromHttpGet('/', {
+        port: 80,
+        periodSeconds: Duration.seconds(5),
+        timeoutSeconds: Duration.seconds(2),
+        failureThreshold: 3,
+      }),
+      liveness: kplus.Probe.fromTcpSocket({
+        port: 80,
+        periodSeconds: Duration.seconds(20),
+        timeoutSeconds: Duration.seconds(5),
+        failureThreshold: 6,
+      }),
       ports: [{ number: 80, name: 'http' }],
       resources: {
         cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
@@ -53,7 +68,7 @@ export const gitClonedSiteInit: BenchEntry = {
     });
     deployment.addInitContainer({
       name: 'git-clone',
-      image: 'alpine/git:2.49.1',
+      image: 'alpine/git:2.54.0',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['/bin/sh', '-c', CLONE],
       workingDir: '/git',
@@ -100,6 +115,10 @@ export const gitClonedSiteInit: BenchEntry = {
       type: kplus.ServiceType.NODE_PORT,
       selector: deployment,
       ports: [{ port: 80, targetPort: 80, name: 'http' }],
+    });
+    new kplus.k8s.KubePodDisruptionBudget(scope, 'PodDisruptionBudget', {
+      metadata: { name: `site-${i}`, labels },
+      spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: deployment.matchLabels } },
     });
   },
 };

@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { HttpdWithPostStart } from '../../lib';
@@ -9,7 +9,8 @@ import { BenchEntry } from '../entry';
  * cdk8s-plus-27, the hook script typed out (`Page ${i}` needs no quoting beyond the
  * literal quotes), and JSON patches for the security contexts cdk8s-plus-27 cannot express.
  *
- * Instance i: a named Pod and Service, a label, a two-line page that differs per instance.
+ * Instance i: a named Pod and Service, a label, a two-line page that differs per instance,
+ * the default probes and drain delay.
  * Both builders write their values as object literals. (V8 reads a props object built
  * with spread, `{ ...common, content }`, through a slow path: ~36 µs more per instance;
  * see BENCHMARKS.md.)
@@ -29,7 +30,7 @@ export const httpdWithPostStart: BenchEntry = {
   handWritten: (chart, i) => {
     const labels = { component: 'httpd' };
     const scope = new Construct(chart, `web-${i}`);
-    const pod = new kplus.Pod(scope, 'Pod', { metadata: { name: `web-${i}`, labels } });
+    const pod = new kplus.Pod(scope, 'Pod', { metadata: { name: `web-${i}`, labels }, terminationGracePeriod: Duration.seconds(30) });
     const script = `set -eu
 mkdir -p '/usr/local/apache2/htdocs'
 tmp='/usr/local/apache2/htdocs/.index.html.tmp.'$$
@@ -41,14 +42,26 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
 `;
     pod.addContainer({
       name: 'httpd',
-      image: 'httpd:2.4.65',
+      image: 'httpd:2.4.69',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ number: 80, name: 'http' }],
       resources: {
         cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
         memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
       },
-      lifecycle: { postStart: kplus.Handler.fromCommand(['/bin/sh', '-c', script]) },
+      lifecycle: { postStart: kplus.Handler.fromCommand(['/bin/sh', '-c', script]), preStop: kplus.Handler.fromCommand(['sleep', '5']) },
+      readiness: kplus.Probe.fromHttpGet('/index.html', {
+        port: 80,
+        periodSeconds: Duration.seconds(5),
+        timeoutSeconds: Duration.seconds(2),
+        failureThreshold: 3,
+      }),
+      liveness: kplus.Probe.fromTcpSocket({
+        port: 80,
+        periodSeconds: Duration.seconds(20),
+        timeoutSeconds: Duration.seconds(5),
+        failureThreshold: 6,
+      }),
       volumeMounts: [
         { path: '/usr/local/apache2/htdocs', volume: kplus.Volume.fromEmptyDir(scope, 'HtdocsVolume', 'htdocs'), readOnly: false },
         { path: '/usr/local/apache2/logs', volume: kplus.Volume.fromEmptyDir(scope, 'LogsVolume', 'httpd-logs') },

@@ -61,7 +61,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
     });
     pod.addContainer({
       name: 'httpd',
-      image: 'httpd:2.4.65',
+      image: 'httpd:2.4.69',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ number: 80, name: 'http' }],
       resources: {
@@ -72,6 +72,18 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
         postStart: kplus.Handler.fromCommand(['/bin/sh', '-c', postStart]),
         preStop: kplus.Handler.fromCommand(['/bin/sh', '-c', PRE_STOP]),
       },
+      readiness: kplus.Probe.fromHttpGet('/index.html', {
+        port: 80,
+        periodSeconds: Duration.seconds(5),
+        timeoutSeconds: Duration.seconds(2),
+        failureThreshold: 3,
+      }),
+      liveness: kplus.Probe.fromTcpSocket({
+        port: 80,
+        periodSeconds: Duration.seconds(20),
+        timeoutSeconds: Duration.seconds(5),
+        failureThreshold: 6,
+      }),
       envVariables: {
         POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
         POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
@@ -114,7 +126,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
     });
     daemonSet.addContainer({
       name: 'collector',
-      image: 'busybox:1.36.1',
+      image: 'busybox:1.37.0',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['/bin/sh', '-c', COLLECTOR],
       resources: {

@@ -40,8 +40,6 @@ export type PropErrorCode =
   | 'RESERVED_LABEL'
   /** Compute resources whose request is above their limit. */
   | 'RESOURCES'
-  /** Two props that exclude each other, both given. */
-  | 'CONFLICTING_PROPS'
   /** Not a ConfigMap key. */
   | 'CONFIG_MAP_KEY'
   /** Not a label key or label value. */
@@ -64,6 +62,12 @@ export type PropErrorCode =
   | 'CREDENTIALS'
   /** A prop that needs another prop (`nativeSidecar` without `syncInterval`). */
   | 'MISSING_PROP'
+  /** Two props that cannot be combined (a pinned commit and `syncInterval`: nothing to follow; `content` and `contentFrom`). */
+  | 'PROP_CONFLICT'
+  /** A value that is not one of the prop's choices (`submodules`). */
+  | 'CHOICE'
+  /** A CA bundle that does not fit the repository (not https), or a bad key or path. */
+  | 'CA_BUNDLE'
   /** A name the library already uses in the same pod (a volume, a container). */
   | 'NAME_CLASH';
 

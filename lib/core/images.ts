@@ -1,14 +1,15 @@
 /**
  * The default image of each container the library adds, pinned to a release, so a synth
- * today and next month deploy the same software. One place for every pin.
+ * today and next month deploy the same software. One place for every pin: the e2e cluster
+ * kit's stand-in images get these names from `scripts/e2e/tag-stand-ins.sh`, which reads them here.
  */
 export const IMAGE_PINS = {
   /** The web server of every construct: the official `httpd` image. */
-  httpd: 'httpd:2.4.65',
+  httpd: 'httpd:2.4.69',
   /** The git containers: `alpine/git` (git, the OpenSSH client and busybox `sh`). */
-  git: 'alpine/git:2.49.1',
+  git: 'alpine/git:2.54.0',
   /** The preStop flag-file collector: busybox, which has `sh`, `flock` and `timeout`. */
-  collector: 'busybox:1.36.1',
+  collector: 'busybox:1.37.0',
 } as const;
 
 /** Facts about the official `httpd` image that the constructs build on. */

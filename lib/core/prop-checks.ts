@@ -267,7 +267,7 @@ export function checkLabels(ctx: PropContext, prop: string, labels: Readonly<Rec
 const IMAGE_REF =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
-/** Checks the shape of a container image reference, e.g. `httpd:2.4.65` or `registry.example.com:5000/team/app@sha256:...`. */
+/** Checks the shape of a container image reference, e.g. `httpd:2.4.69` or `registry.example.com:5000/team/app@sha256:...`. */
 export function checkImage(ctx: PropContext, prop: string, value: string): string {
   if (!IMAGE_REF.test(value)) {
     throw ctx.error(

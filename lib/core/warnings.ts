@@ -12,7 +12,9 @@ export type WarningCode =
   /** An image without a fixed version: pulled on every start (`Always`), and it changes under you. */
   | 'UNPINNED_IMAGE'
   /** A `hostPath` under `/tmp`: a tmpfs on some nodes, emptied at reboot. */
-  | 'HOST_PATH_IN_TMP';
+  | 'HOST_PATH_IN_TMP'
+  /** A `sleep` lifecycle action needs Kubernetes 1.29+ (on by default from 1.30). */
+  | 'SLEEP_ACTION';
 
 /** A warning, as {@link Warnings.list} returns it. */
 export interface ConstructWarning {

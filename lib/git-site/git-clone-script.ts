@@ -1,6 +1,7 @@
-import { PropContext } from '../core/errors';
+import { Duration } from 'cdk8s';
+import { PropContext, PropErrorCode } from '../core/errors';
 import { MAX_INT32 } from '../core/limits';
-import { checkAbsolutePath, checkIntegerRange } from '../core/prop-checks';
+import { checkAbsolutePath, checkCommand, checkIntegerRange, checkWholeSeconds } from '../core/prop-checks';
 import { sharedFrozen } from '../core/script-cache';
 import { sh, shellQuote, ShellCode, ShellScript } from '../core/shell';
 import {
@@ -8,8 +9,10 @@ import {
   checkGitRef,
   checkGitRepository,
   checkRepoSubPath,
+  gitCommitId,
   GitProtocol,
   GitRepositoryCheckOptions,
+  httpsServerUrl,
 } from './git-rules';
 
 /** Files (inside the git container) holding the credentials of a private repository. */
@@ -31,12 +34,26 @@ export type GitCredentialFiles =
       readonly passwordPath: string;
     };
 
+/**
+ * Which submodules a {@link GitCloneScript} clones: none, the repository's own, or nested
+ * ones too (git-sync's `--submodules`).
+ */
+export type GitSubmodules = 'off' | 'shallow' | 'recursive';
+
+const SUBMODULES: readonly GitSubmodules[] = ['off', 'shallow', 'recursive'];
+
 /** Properties of a {@link GitCloneScript}. */
 export interface GitCloneScriptProps extends GitRepositoryCheckOptions {
   /** The repository: `https://host/path`, `ssh://[user@]host[:port]/path` or `[user@]host:path`. */
   readonly repository: string;
   /**
-   * The branch or tag to serve.
+   * The branch, tag or full commit id to serve (as git-sync's `--ref`). A commit id (40
+   * hex digits, or 64 in a SHA-256 repository) pins exactly that commit: it is fetched by
+   * its id (`git fetch --depth=<depth> <url> <id>`), which the server must allow. GitHub,
+   * GitLab, Gitea and any git server speaking protocol v2 do; a server limited to protocol
+   * v0 (e.g. `git http-backend` behind a web server that does not pass the `Git-Protocol`
+   * header) needs `uploadpack.allowReachableSHA1InWant=true`. An abbreviated id is read
+   * as a branch or tag name. A pinned commit has nothing to follow: no sync loop.
    * @default - the remote's default branch (its HEAD)
    */
   readonly ref?: string;
@@ -55,6 +72,42 @@ export interface GitCloneScriptProps extends GitRepositoryCheckOptions {
    * @default - none: a public repository
    */
   readonly credentialFiles?: GitCredentialFiles;
+  /**
+   * Clone the repository's submodules: `'shallow'` the repository's own, `'recursive'`
+   * theirs too, each at the commit the repository records and at `depth`. They are
+   * fetched with the same credentials (an https token only from the repository's own
+   * server), under the same transport rule (`GIT_ALLOW_PROTOCOL`: a submodule URL of
+   * another transport, `file://` or `ext::` fails the update), and their git metadata
+   * stays out of the served tree too.
+   * @default 'off': a site is what its repository holds, and every submodule is one more
+   *   repository, possibly on another server, that the site would silently depend on
+   */
+  readonly submodules?: GitSubmodules;
+  /**
+   * A PEM file of CA certificates (inside the git container) that the https server's
+   * certificate is checked against instead of the image's CA bundle, for the repository's
+   * server only (`http.<https://host[:port]/>.sslCAInfo`). Verification is never turned off.
+   * @default - the image's CA bundle
+   */
+  readonly caBundlePath?: string;
+  /**
+   * A command (exec form) the sync loop runs after it publishes a tree, once per tree, e.g.
+   * to purge a cache. It runs in the volume with `GIT_SITE_COMMIT`, `GIT_SITE_REF` (`HEAD`
+   * for the default branch), `GIT_SITE_REPOSITORY` and `GIT_SITE_DIR` (the served tree's
+   * absolute path) in its environment, under `timeout` ({@link afterUpdateTimeout}). A
+   * failure is logged and retried at the next round until it succeeds or a newer tree is
+   * published; the pending run is a file in the snapshot on the volume, so a restarted
+   * sync container retries it too. It never stops syncing or serving. For the first tree
+   * the init script only marks the run pending; the loop's first round runs it.
+   * @default - none
+   */
+  readonly afterUpdateCommand?: readonly string[];
+  /**
+   * How long {@link afterUpdateCommand} may run (whole seconds): then it gets SIGTERM, and
+   * SIGKILL 5 seconds later, and counts as failed.
+   * @default Duration.minutes(1)
+   */
+  readonly afterUpdateTimeout?: Duration;
   /**
    * Check out symbolic links of the repository as links. By default they become small
    * text files holding the link target, so a repository cannot make the web server
@@ -80,10 +133,15 @@ export const GIT_CLONE_LAYOUT = {
   snapshotPrefix: '.git-site.',
   /** Set to N, the sync loop stops after N rounds (for tests). */
   iterationsEnv: 'GIT_SITE_SYNC_ITERATIONS',
+  /**
+   * In a snapshot, the file that holds its commit id while {@link GitCloneScriptProps.afterUpdateCommand}
+   * has not yet succeeded for it.
+   */
+  afterUpdatePending: 'after-update-pending',
 } as const;
 
 /**
- * The scripts that publish a branch or tag of a git repository as a directory tree,
+ * The scripts that publish a branch, tag or commit of a git repository as a directory tree,
  * for an init container (one update) and a sync sidecar (an update every interval).
  *
  * They run in the directory to fill (the container's working directory, a volume) and
@@ -92,19 +150,29 @@ export const GIT_CLONE_LAYOUT = {
  * then atomically replaces the symlink `site` with one to the new tree (`mv -T` of a
  * symlink is a `rename`). A run that dies half way leaves the old link in place; the next
  * run removes its leftovers. An update is skipped when `git ls-remote` shows the ref
- * unchanged, so a restarted init container or a quiet sync round fetches nothing.
+ * unchanged (for a pinned commit: when that commit is served), so a restarted init
+ * container or a quiet sync round fetches nothing.
  *
  * Git state stays out of the served tree: the git directory is `<snapshot>/git`, the
  * work tree `<snapshot>/tree` (without its `.git` link file). The clone is shallow
  * (`--depth`) and single-branch. Every value reaches git as one quoted word, after `--`
- * where git takes one; `GIT_ALLOW_PROTOCOL` limits git to the URL's transport.
+ * where git takes one; `GIT_ALLOW_PROTOCOL` limits git, submodules included, to the URL's
+ * transport.
  */
 export class GitCloneScript {
   /** The transport git may use. */
   public readonly protocol: GitProtocol;
+  /**
+   * The pinned commit, when `ref` is a full commit id (lower-cased).
+   * @default - none: a branch, a tag or the default branch is followed
+   */
+  public readonly commit?: string;
   /** One update: the init container's script. */
   public readonly initScript: ShellScript;
   private readonly shell: string;
+  private readonly ref?: string;
+  private readonly repository: string;
+  private readonly afterUpdate?: { readonly command: readonly string[]; readonly timeoutSeconds: number };
 
   /**
    * Checks the props and builds the scripts (or reuses them: equal props give the same,
@@ -115,48 +183,63 @@ export class GitCloneScript {
    */
   public constructor(props: GitCloneScriptProps, ctx: PropContext = PropContext.named('GitCloneScript')) {
     this.protocol = checkGitRepository(ctx, 'repository', props.repository, props);
-    const ref = props.ref === undefined ? undefined : checkGitRef(ctx, 'ref', props.ref);
+    this.repository = props.repository;
+    this.commit = props.ref === undefined ? undefined : gitCommitId(props.ref);
+    const ref = props.ref === undefined || this.commit !== undefined ? undefined : checkGitRef(ctx, 'ref', props.ref);
+    this.ref = this.commit ?? ref;
     const depth = checkIntegerRange(ctx, 'depth', props.depth ?? 1, 1, MAX_INT32, 'a clone depth');
     const subPath = props.subPath === undefined ? undefined : checkRepoSubPath(ctx, 'subPath', props.subPath);
     this.shell = checkAbsolutePath(ctx, 'shell', props.shell ?? '/bin/sh');
+    const submodules = props.submodules ?? 'off';
+    if (!SUBMODULES.includes(submodules)) {
+      throw ctx.error('CHOICE', 'submodules', submodules, `is not one of ${SUBMODULES.map((s) => `'${s}'`).join(', ')}`);
+    }
     const creds = props.credentialFiles;
     if (creds) {
       const paths = creds.kind === 'ssh' ? [creds.privateKeyPath, creds.knownHostsPath] : [creds.usernamePath, creds.passwordPath];
-      for (const path of paths) {
-        // ssh reads the key and known_hosts paths from its option syntax (whitespace
-        // separates, `%` and `~` expand): keep them plain.
-        if (!/^(\/[A-Za-z0-9._-]+)+$/.test(path)) {
-          throw ctx.error(
-            'CREDENTIALS',
-            'credentialFiles',
-            path,
-            "is not a plain absolute path: '/' and letters, digits, '.', '_' or '-' only",
-          );
-        }
-      }
+      for (const path of paths) checkPlainPath(ctx, 'credentialFiles', path, 'CREDENTIALS');
       checkCredentialsTransport(ctx, 'credentialFiles', creds.kind, this.protocol, props.repository);
+    }
+    const caBundlePath =
+      props.caBundlePath === undefined ? undefined : checkPlainPath(ctx, 'caBundlePath', props.caBundlePath, 'CA_BUNDLE');
+    if (caBundlePath !== undefined && this.protocol !== 'https') {
+      throw ctx.error(
+        'CA_BUNDLE',
+        'caBundlePath',
+        caBundlePath,
+        `is a CA bundle for an https server, but the repository ${JSON.stringify(props.repository)} is not an https URL`,
+      );
+    }
+    if (props.afterUpdateCommand !== undefined) {
+      this.afterUpdate = {
+        command: [...checkCommand(ctx, 'afterUpdateCommand', props.afterUpdateCommand)],
+        timeoutSeconds: checkWholeSeconds(ctx, 'afterUpdateTimeout', props.afterUpdateTimeout ?? Duration.minutes(1), 1),
+      };
     }
 
     const keepSymlinks = props.keepSymlinks ?? false;
-    const inputs = ['git-once', this.protocol, props.repository, ref, depth, subPath, this.shell, creds, keepSymlinks];
-    this.initScript = sharedFrozen(inputs, () =>
-      buildInitScript({
-        protocol: this.protocol,
-        repository: props.repository,
-        ref,
-        depth,
-        subPath,
-        shell: this.shell,
-        creds,
-        keepSymlinks,
-      }),
-    );
+    const inputs: InitScriptInputs = {
+      protocol: this.protocol,
+      repository: props.repository,
+      ref,
+      commit: this.commit,
+      depth,
+      subPath,
+      shell: this.shell,
+      creds,
+      keepSymlinks,
+      submodules,
+      caBundlePath,
+      markAfterUpdate: this.afterUpdate !== undefined,
+    };
+    this.initScript = sharedFrozen(['git-once', inputs], () => buildInitScript(inputs));
   }
 
   /**
    * An update every `intervalSeconds`, forever: the sync sidecar's command. The first
    * update runs at once. A failed update is logged and retried next round while the
    * current tree stays served. SIGTERM stops the loop at once, also while it sleeps.
+   * After each round, a pending `afterUpdateCommand` of the served tree runs.
    * @param intervalSeconds the pause between updates
    * @param ctx where an error is reported; constructs pass theirs
    * @param prop the prop an error names
@@ -167,23 +250,65 @@ export class GitCloneScript {
     prop = 'intervalSeconds',
   ): ShellScript {
     checkIntegerRange(ctx, prop, intervalSeconds, 1, MAX_INT32, 'a number of seconds', 'WHOLE_SECONDS');
+    if (this.commit !== undefined) {
+      throw ctx.error(
+        'PROP_CONFLICT',
+        prop,
+        intervalSeconds,
+        `has nothing to follow: ref pins the commit ${this.commit}, which never moves (follow a branch or tag to keep the site current, or leave ${prop} unset)`,
+      );
+    }
+    const { iterationsEnv, linkName, afterUpdatePending } = GIT_CLONE_LAYOUT;
+    // After each round: the hook of the served tree, while its pending file is there.
+    const afterUpdate = this.afterUpdate
+      ? sh`after_update() {
+  [ -L ${linkName} ] || return 0
+  served=$(readlink ${linkName})
+  pending="\${served%%/*}"/${afterUpdatePending}
+  [ -f "$pending" ] || return 0
+  commit=$(cat "$pending")
+  status=0
+  GIT_SITE_COMMIT="$commit" GIT_SITE_REF=${this.ref ?? 'HEAD'} GIT_SITE_REPOSITORY=${this.repository} GIT_SITE_DIR="$PWD/$served" \\
+    timeout -k 5 ${this.afterUpdate.timeoutSeconds} ${this.afterUpdate.command} || status=$?
+  if [ "$status" = 0 ]; then
+    rm -f "$pending"
+    printf 'git-site: afterUpdateCommand succeeded for %s\\n' "$commit"
+  else
+    printf 'git-site: afterUpdateCommand failed with exit status %s for %s, retrying next round\\n' "$status" "$commit" >&2
+  fi
+}`
+      : undefined;
     // Each update runs in its own shell, so its `set -e` holds (a shell ignores `set -e`
     // inside a command whose status it tests).
     return new ShellScript({ shell: this.shell }).add(
       sh`trap 'exit 0' TERM INT
-once=${this.initScript.render()}
+once=${this.initScript.render()}${
+        afterUpdate
+          ? sh`
+${afterUpdate}`
+          : ShellCode.trusted('')
+      }
 round=0
 while :; do
   if ! ${this.shell} -c "$once"; then
     printf 'git-site: update failed, still serving the previous tree\\n' >&2
-  fi
+  fi${ShellCode.trusted(afterUpdate ? '\n  after_update' : '')}
   round=$((round + 1))
-  if [ "$round" = "\${${ShellCode.trusted(GIT_CLONE_LAYOUT.iterationsEnv)}:-}" ]; then exit 0; fi
+  if [ "$round" = "\${${ShellCode.trusted(iterationsEnv)}:-}" ]; then exit 0; fi
   sleep ${intervalSeconds} &
   wait $!
 done`,
     );
   }
+}
+
+// ssh reads the key and known_hosts paths from its option syntax (whitespace separates,
+// `%` and `~` expand), and git config values are kept as plain: '/' and a few characters.
+function checkPlainPath(ctx: PropContext, prop: string, path: string, code: PropErrorCode): string {
+  if (!/^(\/[A-Za-z0-9._-]+)+$/.test(path)) {
+    throw ctx.error(code, prop, path, "is not a plain absolute path: '/' and letters, digits, '.', '_' or '-' only");
+  }
+  return path;
 }
 
 // ssh as git runs it: no user or system ssh config, only the mounted key, the host key
@@ -203,27 +328,78 @@ interface InitScriptInputs {
   readonly protocol: GitProtocol;
   readonly repository: string;
   readonly ref?: string;
+  readonly commit?: string;
   readonly depth: number;
   readonly subPath?: string;
   readonly shell: string;
   readonly creds?: GitCredentialFiles;
   readonly keepSymlinks: boolean;
+  readonly submodules: GitSubmodules;
+  readonly caBundlePath?: string;
+  readonly markAfterUpdate: boolean;
 }
 
 // The init container's script, one update; built once per distinct input (see the constructor).
-function buildInitScript({ protocol, repository, ref, depth, subPath, shell, creds, keepSymlinks }: InitScriptInputs): ShellScript {
+function buildInitScript(inputs: InitScriptInputs): ShellScript {
+  const { protocol, repository, ref, commit, depth, subPath, shell, creds, keepSymlinks, submodules, caBundlePath } = inputs;
   const gitConfig = ['-c', 'advice.detachedHead=false', '-c', `core.symlinks=${keepSymlinks ? 'true' : 'false'}`];
   if (creds?.kind === 'https') {
     // git runs `!` helpers with sh; the helper prints the mounted files, so the token is
-    // never in the manifest, the URL or any command line.
+    // never in the manifest, the URL or any command line. Only for the repository's own
+    // server: a submodule elsewhere never gets the token.
     const helper = `!f() { test "$1" = get || return 0; printf 'username=%s\\npassword=%s\\n' "$(cat ${shellQuote(creds.usernamePath)})" "$(cat ${shellQuote(creds.passwordPath)})"; }; f`;
-    gitConfig.push('-c', `credential.helper=${helper}`);
+    gitConfig.push('-c', `credential.${httpsServerUrl(repository)}.helper=${helper}`);
   }
-  const { linkName, snapshotPrefix } = GIT_CLONE_LAYOUT;
-  const patterns = ref === undefined ? ['HEAD'] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
-  const wanted = ref === undefined ? 'the default branch' : `branch or tag ${ref}`;
-  const cloneArgs = ['--quiet', '--single-branch', `--depth=${depth}`, ...(ref === undefined ? [] : [`--branch=${ref}`])];
+  // Replaces the image's CA bundle for this server only; verification stays on.
+  if (caBundlePath !== undefined) gitConfig.push('-c', `http.${httpsServerUrl(repository)}.sslCAInfo=${caBundlePath}`);
+  const { linkName, snapshotPrefix, afterUpdatePending } = GIT_CLONE_LAYOUT;
+  const wanted = commit !== undefined ? `commit ${commit}` : ref === undefined ? 'the default branch' : `branch or tag ${ref}`;
   const served = subPath === undefined ? ShellCode.trusted('') : sh`/${subPath}`;
+
+  // What the remote serves now, and the clone of it into "$new".
+  let lookUp: ShellCode;
+  let fetch: ShellCode;
+  if (commit !== undefined) {
+    // Nothing to ask the remote: the commit is the commit.
+    lookUp = sh`remote=${commit}`;
+    const objectFormat = commit.length === 64 ? ['--object-format=sha256'] : [];
+    // remote.origin.url: what relative submodule URLs are resolved against.
+    fetch = sh`site_git init --quiet ${objectFormat} --separate-git-dir="$new/git" "$new/tree"
+site_git -C "$new/tree" config remote.origin.url ${repository}
+if ! site_git -C "$new/tree" fetch --quiet --no-tags --depth=${depth} -- ${repository} ${commit}; then
+  printf 'git-site: could not fetch commit %s from %s: the repository has no such commit, or its server does not allow fetching a commit by its id (it needs git protocol v2, or uploadpack.allowReachableSHA1InWant=true)\\n' ${commit} ${repository} >&2
+  exit 1
+fi
+site_git -C "$new/tree" checkout --quiet --detach ${commit}`;
+  } else {
+    const patterns = ref === undefined ? ['HEAD'] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
+    // An abbreviated commit id is a valid branch name; say what was probably meant.
+    const hint =
+      ref !== undefined && /^[0-9a-fA-F]{4,39}$/.test(ref)
+        ? sh`printf 'git-site: %s has no %s (a commit is pinned by its full id: 40 hex digits, or 64)\\n' ${repository} ${wanted} >&2`
+        : sh`printf 'git-site: %s has no %s\\n' ${repository} ${wanted} >&2`;
+    const cloneArgs = ['--quiet', '--single-branch', `--depth=${depth}`, ...(ref === undefined ? [] : [`--branch=${ref}`])];
+    lookUp = sh`remote=$(site_git ls-remote -- ${repository} ${patterns})
+if [ -z "$remote" ]; then
+  ${hint}
+  exit 1
+fi`;
+    fetch = sh`site_git clone ${cloneArgs} --separate-git-dir="$new/git" -- ${repository} "$new/tree"`;
+  }
+  const recursive = submodules === 'recursive' ? ['--recursive'] : [];
+  const cloneSubmodules =
+    submodules === 'off'
+      ? ShellCode.trusted('')
+      : sh`
+if ! site_git -C "$new/tree" submodule --quiet update --init ${recursive} --depth=${depth}; then
+  printf 'git-site: could not clone the submodules of %s: their URLs must use the transport %s (relative URLs do), and their servers must have the recorded commits\\n' ${repository} ${protocol} >&2
+  exit 1
+fi
+find "$new/tree" -name .git -exec rm -f {} +`;
+  const markAfterUpdate = inputs.markAfterUpdate
+    ? sh`
+site_git --git-dir="$new/git" rev-parse HEAD > "$new"/${afterUpdatePending}`
+    : ShellCode.trusted('');
 
   return new ShellScript({ shell }).add(
     ShellCode.trusted('umask 022'),
@@ -239,25 +415,21 @@ keep=\${current%%/*}
 for old in ${ShellCode.trusted(snapshotPrefix)}*; do
   if { [ -e "$old" ] || [ -L "$old" ]; } && [ "$old" != "$keep" ]; then rm -rf "$old"; fi
 done
-remote=$(site_git ls-remote -- ${repository} ${patterns})
-if [ -z "$remote" ]; then
-  printf 'git-site: %s has no %s\\n' ${repository} ${wanted} >&2
-  exit 1
-fi
+${lookUp}
 if [ -n "$keep" ] && [ -f "$keep/remote" ] && [ "$remote" = "$(cat "$keep/remote")" ]; then
   printf 'git-site: %s is up to date\\n' ${wanted}
   exit 0
 fi
 new=$(mktemp -d ${snapshotPrefix + 'XXXXXX'})
 chmod 755 "$new"
-site_git clone ${cloneArgs} --separate-git-dir="$new/git" -- ${repository} "$new/tree"
+${fetch}${cloneSubmodules}
 rm -f "$new/tree/.git"
 target="$new/tree"${served}
 if [ ! -d "$target" ]; then
   printf 'git-site: %s is not a directory in %s\\n' ${subPath ?? ''} ${wanted} >&2
   exit 1
 fi
-printf '%s\\n' "$remote" > "$new/remote"
+printf '%s\\n' "$remote" > "$new/remote"${markAfterUpdate}
 ln -s "$target" "$new.link"
 mv -f -T "$new.link" ${linkName}
 printf 'git-site: serving %s\\n' "$(site_git --git-dir="$new/git" rev-parse HEAD)"`,

@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { DEFAULT_SECURITY_PRESETS, metadataWithName } from '../core/defaults';
@@ -5,6 +6,7 @@ import { PropContext } from '../core/errors';
 import { HTTPD } from '../core/images';
 import { MAX_INT32 } from '../core/limits';
 import { checkDnsSubdomain, checkIntegerRange, checkLabels } from '../core/prop-checks';
+import { applyDrainDelay, DrainDelay, DrainOptions, drainDelay } from '../httpd/drain-delay';
 import { addHttpdContainer, HttpdOptions } from '../httpd/httpd-container';
 import { addHttpService, HttpServiceOptions } from '../httpd/http-service';
 import { addStandardSynthChecks } from '../synth-checks/checks';
@@ -12,7 +14,7 @@ import { GIT_CLONE_LAYOUT, GitCloneScript } from './git-clone-script';
 import { addGitSiteContainers, GitSiteContainersOptions, gitSiteVolume } from './git-site-containers';
 
 /** Properties of {@link GitClonedSiteInit}. */
-export interface GitClonedSiteInitProps extends GitSiteContainersOptions, HttpServiceOptions, HttpdOptions {
+export interface GitClonedSiteInitProps extends GitSiteContainersOptions, HttpServiceOptions, HttpdOptions, DrainOptions {
   /**
    * The Deployment's `metadata.name`.
    * @default - a unique name generated from the construct path
@@ -23,11 +25,26 @@ export interface GitClonedSiteInitProps extends GitSiteContainersOptions, HttpSe
    * @default 2
    */
   readonly replicas?: number;
+  /**
+   * Add a PodDisruptionBudget (`policy/v1`, `maxUnavailable: 1`) that selects the pods, so
+   * a node drain or a cluster upgrade evicts one replica at a time and the site keeps
+   * serving. Its name is `deploymentName` when given.
+   * @default - true with more than one replica
+   */
+  readonly podDisruptionBudget?: boolean;
+  /**
+   * Prefer to run the replicas on different nodes: a preferred pod anti-affinity on
+   * `kubernetes.io/hostname` against the Deployment's own pods (cdk8s-plus
+   * `scheduling.spread`, weight 100). Preferred, not required: on a cluster with fewer
+   * nodes than replicas the extra pods still start.
+   * @default - true with more than one replica
+   */
+  readonly spreadAcrossNodes?: boolean;
 }
 
 /**
  * A web site served from a git repository, built to survive production: a Deployment
- * whose init container clones a git branch or tag into an emptyDir, an httpd
+ * whose init container clones a git branch, tag or commit into an emptyDir, an httpd
  * container that serves it (optionally one sub-directory), an optional sidecar that
  * keeps it current, and a Service (NodePort by default).
  *
@@ -53,6 +70,16 @@ export class GitClonedSiteInit extends Construct {
   public readonly syncContainer?: kplus.Container;
   /** The scripts the git containers run. */
   public readonly script: GitCloneScript;
+  /**
+   * The PodDisruptionBudget of the pods, when `podDisruptionBudget` (more than one replica by default).
+   * @default - none
+   */
+  public readonly podDisruptionBudget?: kplus.k8s.KubePodDisruptionBudget;
+  /**
+   * The preStop delay before httpd's stop signal (`seconds` 0: none), with its exec
+   * `command` as plain data for a container of another cdk8s-plus version.
+   */
+  public readonly drain: Readonly<DrainDelay>;
 
   /**
    * Adds the Deployment and the Service to `scope`. Bad props throw here, naming the
@@ -77,11 +104,17 @@ export class GitClonedSiteInit extends Construct {
       );
     }
 
+    this.drain = drainDelay(ctx, props.containerName ?? 'httpd', props);
+
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: metadataWithName(name, labels),
       podMetadata: { labels },
       replicas,
+      terminationGracePeriod: Duration.seconds(this.drain.gracePeriodSeconds),
     });
+    if (props.spreadAcrossNodes ?? replicas > 1) {
+      this.deployment.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
+    }
     const volume = gitSiteVolume(this);
     // httpd reads the tree through the symlink: the stock httpd.conf grants access to
     // htdocs and follows symlinks, and a symlink in DocumentRoot is resolved per request,
@@ -95,12 +128,27 @@ export class GitClonedSiteInit extends Construct {
       htdocsVolume: volume,
       htdocsReadOnly: true,
       command: ['httpd-foreground', '-c', `DocumentRoot "${HTTPD.htdocsPath}/${GIT_CLONE_LAYOUT.linkName}"`],
+      lifecycle: this.drain.handler && { preStop: this.drain.handler },
+      // The default readiness, GET /: the init container publishes the tree before httpd
+      // starts, and / answers 200 (the site's index, or the stock config's directory
+      // listing) while the symlink resolves.
+      readiness: props.readiness,
+      liveness: props.liveness,
+      startup: props.startup,
     }).container;
+    applyDrainDelay(this, this.deployment, this.container, this.drain, false);
     const git = addGitSiteContainers(this, this.deployment, ctx, props, volume);
     this.initContainer = git.initContainer;
     this.syncContainer = git.syncContainer;
     this.script = git.script;
     this.service = addHttpService(this, ctx, this.deployment, HTTPD.port, props, labels);
+    if (props.podDisruptionBudget ?? replicas > 1) {
+      this.podDisruptionBudget = new kplus.k8s.KubePodDisruptionBudget(this, 'PodDisruptionBudget', {
+        metadata: metadataWithName(name, labels),
+        // The Deployment's own selector (its unique cdk8s address label): exactly its pods.
+        spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.deployment.matchLabels } },
+      });
+    }
     addStandardSynthChecks(this);
   }
 }

@@ -76,3 +76,51 @@ export class GitCredentials {
       : { kind: 'https', usernamePath: `${dir}/username`, passwordPath: `${dir}/password` };
   }
 }
+
+/** Options for {@link GitCertificateAuthority.fromSecret} and {@link GitCertificateAuthority.fromConfigMap}. */
+export interface GitCertificateAuthorityOptions {
+  /**
+   * The key holding the PEM bundle (one or more CA certificates).
+   * @default 'ca.crt' (as in cert-manager's Secrets and the `kube-root-ca.crt` ConfigMap)
+   */
+  readonly key?: string;
+}
+
+/**
+ * The CA bundle that an https git server's certificate is checked against, for a server
+ * with a private CA (a GitLab or Gitea on a corporate CA). It is mounted read-only in the
+ * git containers only and used for the repository's server only; certificate verification
+ * is never turned off. A CA certificate is public: the file is mode 0444.
+ */
+export class GitCertificateAuthority {
+  /** The bundle in a key of an existing Secret. */
+  public static fromSecret(secret: kplus.ISecret, options: GitCertificateAuthorityOptions = {}): GitCertificateAuthority {
+    return new GitCertificateAuthority(options.key ?? 'ca.crt', secret, undefined);
+  }
+
+  /** The bundle in a key of an existing ConfigMap (e.g. one trust-manager fills). */
+  public static fromConfigMap(configMap: kplus.IConfigMap, options: GitCertificateAuthorityOptions = {}): GitCertificateAuthority {
+    return new GitCertificateAuthority(options.key ?? 'ca.crt', undefined, configMap);
+  }
+
+  private constructor(
+    /** The key holding the bundle. */
+    public readonly key: string,
+    /**
+     * The Secret holding the bundle.
+     * @default - none: it is in {@link configMap}
+     */
+    public readonly secret: kplus.ISecret | undefined,
+    /**
+     * The ConfigMap holding the bundle.
+     * @default - none: it is in {@link secret}
+     */
+    public readonly configMap: kplus.IConfigMap | undefined,
+  ) {}
+
+  /** How errors show it: `Secret "corp-ca", key "ca.crt"`. */
+  public toString(): string {
+    const [kind, name] = this.secret ? ['Secret', this.secret.name] : ['ConfigMap', this.configMap!.name];
+    return `${kind} ${JSON.stringify(name)}, key ${JSON.stringify(this.key)}`;
+  }
+}

@@ -103,6 +103,30 @@ function checkUrlParts(ctx: PropContext, prop: string, url: string, parts: { use
   }
 }
 
+// A full commit id: 40 hex digits (SHA-1 repositories) or 64 (SHA-256).
+const COMMIT_ID = /^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/;
+
+/**
+ * The commit id `ref` names, lower-cased, when it is a full commit id (40 hex digits, or 64
+ * in a SHA-256 repository); `undefined` for a branch or tag name.
+ * @internal
+ */
+export function gitCommitId(ref: string): string | undefined {
+  return COMMIT_ID.test(ref) ? ref.toLowerCase() : undefined;
+}
+
+/**
+ * The server part of an https repository URL, `https://host[:port]/`: what the
+ * credential helper and a CA bundle are scoped to (git's `credential.<url>` and
+ * `http.<url>` settings), so a submodule on another server gets neither.
+ * @internal
+ */
+export function httpsServerUrl(url: string): string {
+  const server = /^https:\/\/[^/]+\//.exec(url);
+  if (!server) throw new Error(`not an https URL with a path: ${url}`);
+  return server[0];
+}
+
 /**
  * Checks a branch or tag name by the rules of `git check-ref-format --branch`, and
  * refuses what `git clone --branch` cannot take (a full `refs/...` name, `HEAD`).

@@ -10,7 +10,7 @@ import { SecurityPreset } from '../core/security-preset';
 import { Warnings } from '../core/warnings';
 import { warnIfUnpinned } from '../httpd/httpd-container';
 import { GitCloneScript, GitCloneScriptProps } from './git-clone-script';
-import { GitCredentials } from './git-credentials';
+import { GitCertificateAuthority, GitCredentials } from './git-credentials';
 import { checkCredentialsTransport, checkGitRepository } from './git-rules';
 
 /** Facts about the git containers that {@link addGitSiteContainers} adds. */
@@ -23,6 +23,8 @@ export const GIT_SITE = {
   homePath: '/tmp',
   /** Where the credentials Secret is mounted, read-only. */
   credentialsPath: '/etc/git-site-credentials',
+  /** Where the CA bundle is mounted, read-only (the file `ca.crt` in it). */
+  caPath: '/etc/git-site-ca',
   /** The default user: `nobody`, see {@link GIT_IMAGE_USER}. */
   user: GIT_IMAGE_USER,
   /** Name of the init container that publishes the first tree. */
@@ -40,12 +42,20 @@ export function gitSiteVolume(scope: Construct): kplus.Volume {
 }
 
 /** Options for {@link addGitSiteContainers}; each is a prop of the construct that uses it. */
-export interface GitSiteContainersOptions extends Omit<GitCloneScriptProps, 'credentialFiles' | 'shell'> {
+export interface GitSiteContainersOptions extends Omit<GitCloneScriptProps, 'credentialFiles' | 'shell' | 'caBundlePath'> {
   /**
    * Credentials of a private repository, from an existing Secret.
    * @default - none: a public repository
    */
   readonly credentials?: GitCredentials;
+  /**
+   * The CA bundle of an https server with a private CA, from a Secret or ConfigMap
+   * (`GitCertificateAuthority.fromSecret(secret, { key: 'ca.crt' })`). Mounted read-only in the
+   * git containers only, and trusted for the repository's server only, instead of the
+   * image's CA bundle. Only for https repositories.
+   * @default - the git image's CA bundle
+   */
+  readonly certificateAuthority?: GitCertificateAuthority;
   /**
    * Keep the site current: a sidecar checks the remote every interval (whole seconds)
    * and switches to a new tree when the ref moved. Pods may briefly serve different
@@ -99,7 +109,7 @@ export interface GitSiteParts {
 }
 
 /**
- * Adds to `workload` an init container that publishes a git branch or tag in `volume`,
+ * Adds to `workload` an init container that publishes a git branch, tag or commit in `volume`,
  * and optionally a sidecar that keeps it current. Mount `volume` in your web server and
  * serve `<mount path>/site` (`GIT_CLONE_LAYOUT.linkName`), a symlink switched atomically
  * on every update. Works on any cdk8s-plus workload.
@@ -133,10 +143,37 @@ export function addGitSiteContainers(
       options.repository,
     );
   }
-  const script = new GitCloneScript({ ...options, credentialFiles: credentials?.files(GIT_SITE.credentialsPath) }, ctx);
+  const ca = options.certificateAuthority;
+  if (ca) {
+    checkSecretKey(ctx, 'certificateAuthority', ca.key, 'CA_BUNDLE');
+    if (checkGitRepository(ctx, 'repository', options.repository, options) !== 'https') {
+      throw ctx.error(
+        'CA_BUNDLE',
+        'certificateAuthority',
+        ca,
+        `is a CA bundle for an https server, but the repository ${JSON.stringify(options.repository)} is not an https URL`,
+      );
+    }
+  }
+  const script = new GitCloneScript(
+    {
+      ...options,
+      credentialFiles: credentials?.files(GIT_SITE.credentialsPath),
+      caBundlePath: ca ? `${GIT_SITE.caPath}/ca.crt` : undefined,
+    },
+    ctx,
+  );
   const intervalSeconds = options.syncInterval === undefined ? undefined : checkWholeSeconds(ctx, 'syncInterval', options.syncInterval, 1);
   if (options.nativeSidecar && intervalSeconds === undefined) {
     throw ctx.error('MISSING_PROP', 'nativeSidecar', true, 'needs syncInterval: without it there is no sidecar');
+  }
+  if (options.afterUpdateCommand !== undefined && intervalSeconds === undefined) {
+    throw ctx.error(
+      'MISSING_PROP',
+      'afterUpdateCommand',
+      options.afterUpdateCommand,
+      'needs syncInterval: the sync sidecar runs it, also for the first tree',
+    );
   }
   if (options.nativeSidecar) {
     Warnings.of(scope).add(
@@ -163,6 +200,14 @@ export function addGitSiteContainers(
       items: Object.fromEntries(credentials.items.map(({ key, file }) => [key, { path: file }])),
     });
     mounts.push({ path: GIT_SITE.credentialsPath, volume: secretVolume, readOnly: true });
+  }
+  if (ca) {
+    // Public certificates: readable by any user, so no fsGroup is needed.
+    const volumeOptions = { name: 'git-ca', defaultMode: 0o444, items: { [ca.key]: { path: 'ca.crt' } } };
+    const caVolume = ca.secret
+      ? kplus.Volume.fromSecret(scope, 'GitCaVolume', ca.secret, volumeOptions)
+      : kplus.Volume.fromConfigMap(scope, 'GitCaVolume', ca.configMap!, volumeOptions);
+    mounts.push({ path: GIT_SITE.caPath, volume: caVolume, readOnly: true });
   }
   const preset = options.gitSecurityPreset ?? DEFAULT_SECURITY_PRESETS.git;
   const resources = checkResources(ctx, 'gitResources', options.gitResources ?? DEFAULT_RESOURCES.git);

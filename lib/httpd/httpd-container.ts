@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from '../core/defaults';
@@ -91,8 +92,67 @@ export function warnIfUnpinned(scope: Construct, prop: string, image: string): v
   );
 }
 
+/**
+ * The readiness probe the constructs give httpd: an HTTP GET of `path` on port 80, every 5
+ * seconds (2 s timeout), not ready after 3 failures in a row. httpd answers a path it
+ * serves with 200 (a page, or the stock config's directory listing) and a missing one with
+ * 404, so the pod is ready exactly when `path` is served: the postStart page once the hook
+ * wrote it, a git site once its symlinked tree resolves.
+ * @param path the URL path, percent-encoded
+ */
+export function httpdReadinessProbe(path = '/'): kplus.Probe {
+  return kplus.Probe.fromHttpGet(path, {
+    port: HTTPD.port,
+    periodSeconds: Duration.seconds(5),
+    timeoutSeconds: Duration.seconds(2),
+    failureThreshold: 3,
+  });
+}
+
+// One liveness probe for every httpd container: cdk8s-plus only reads it when rendering.
+const HTTPD_LIVENESS = kplus.Probe.fromTcpSocket({
+  port: HTTPD.port,
+  periodSeconds: Duration.seconds(20),
+  timeoutSeconds: Duration.seconds(5),
+  failureThreshold: 6,
+});
+
+/**
+ * The liveness probe the constructs give httpd: a TCP connect to port 80 every 20 seconds
+ * (5 s timeout), restarted after 6 failures in a row, so two minutes without a listener.
+ * TCP rather than HTTP: the kernel completes the handshake from httpd's listen backlog
+ * even while every worker is busy, so a slow but healthy server is never restarted (an
+ * HTTP probe with a timeout would restart it at the moment it is most loaded, and its
+ * restart would drop every request in flight); what it catches is an httpd that no
+ * longer listens but did not exit (an exit restarts the container anyway). It differs
+ * from the readiness probe, as kube-score's `pod-probes` asks.
+ */
+export function httpdLivenessProbe(): kplus.Probe {
+  return HTTPD_LIVENESS;
+}
+
+/** The probe props of the httpd container. */
+export interface HttpdProbeOptions {
+  /**
+   * The readiness probe of httpd; `false` for none.
+   * @default - an HTTP GET on port 80 of what the construct serves ({@link httpdReadinessProbe})
+   */
+  readonly readiness?: kplus.Probe | false;
+  /**
+   * The liveness probe of httpd; `false` for none.
+   * @default httpdLivenessProbe(): a TCP connect to port 80, restarted after two minutes without a listener
+   */
+  readonly liveness?: kplus.Probe | false;
+  /**
+   * A startup probe of httpd, which holds back the liveness probe until it succeeds (for
+   * an image that starts slowly).
+   * @default - none: httpd listens within a second, and the liveness probe allows two minutes
+   */
+  readonly startup?: kplus.Probe;
+}
+
 /** Options for {@link addHttpdContainer}, each checked against the owning construct's props. */
-export interface HttpdContainerOptions {
+export interface HttpdContainerOptions extends HttpdProbeOptions {
   /**
    * The httpd image; any image built on the official `httpd` one.
    * @default HTTPD.image
@@ -215,6 +275,9 @@ export function addHttpdContainer(
     ports: [{ number: HTTPD.port, name: 'http' }],
     resources,
     lifecycle: options.lifecycle,
+    readiness: options.readiness === false ? undefined : (options.readiness ?? httpdReadinessProbe()),
+    liveness: options.liveness === false ? undefined : (options.liveness ?? httpdLivenessProbe()),
+    startup: options.startup,
     envVariables: options.envVariables,
     volumeMounts: [
       { path: htdocsPath, volume: htdocsVolume, readOnly: options.htdocsReadOnly ?? false },
@@ -228,7 +291,7 @@ export function addHttpdContainer(
 }
 
 /** The httpd props every construct shares. */
-export interface HttpdOptions {
+export interface HttpdOptions extends HttpdProbeOptions {
   /**
    * The httpd image. Any image built on the official `httpd` one works; hooks need its
    * `/bin/sh`, `date`, `mkdir` and `mv`.

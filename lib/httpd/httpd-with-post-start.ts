@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { metadataWithName } from '../core/defaults';
@@ -5,13 +6,14 @@ import { PropContext } from '../core/errors';
 import { HTTPD } from '../core/images';
 import { checkAbsolutePath, checkDnsSubdomain, checkLabels } from '../core/prop-checks';
 import { addStandardSynthChecks } from '../synth-checks/checks';
-import { addHttpdContainer, HttpdPodOptions } from './httpd-container';
+import { applyDrainDelay, DrainDelay, DrainOptions, drainDelay } from './drain-delay';
+import { addHttpdContainer, HttpdPodOptions, httpdReadinessProbe } from './httpd-container';
 import { addHttpService, HttpServiceOptions } from './http-service';
-import { PageContentFrom, postStartPageHook, postStartPageMount } from './post-start-page';
+import { PageContentFrom, postStartPageHook, postStartPageMount, postStartPageUrlPath } from './post-start-page';
 import { WriteFileHook } from './write-file-hook';
 
 /** Properties of {@link HttpdWithPostStart}. */
-export interface HttpdWithPostStartProps extends HttpdPodOptions, HttpServiceOptions {
+export interface HttpdWithPostStartProps extends HttpdPodOptions, HttpServiceOptions, DrainOptions {
   /**
    * The page: a string is written exactly; lines are each followed by a newline.
    * Written literally, whatever characters it holds.
@@ -76,6 +78,11 @@ export class HttpdWithPostStart extends Construct {
   public readonly container: kplus.Container;
   /** The postStart hook that writes the page. */
   public readonly postStartHook: WriteFileHook;
+  /**
+   * The preStop delay before httpd's stop signal (`seconds` 0: none), with its exec
+   * `command` as plain data for a container of another cdk8s-plus version.
+   */
+  public readonly drain: Readonly<DrainDelay>;
 
   /**
    * Adds the Pod and the Service to `scope`. Bad props throw here, naming the construct
@@ -99,7 +106,12 @@ export class HttpdWithPostStart extends Construct {
       shell: props.shell,
     });
 
-    this.pod = new kplus.Pod(this, 'Pod', { metadata: metadataWithName(podName, labels) });
+    this.drain = drainDelay(ctx, props.containerName ?? 'httpd', props);
+
+    this.pod = new kplus.Pod(this, 'Pod', {
+      metadata: metadataWithName(podName, labels),
+      terminationGracePeriod: Duration.seconds(this.drain.gracePeriodSeconds),
+    });
     this.container = addHttpdContainer(this, this.pod, ctx, {
       image: props.image,
       name: props.containerName,
@@ -109,9 +121,14 @@ export class HttpdWithPostStart extends Construct {
       resources: props.resources,
       imagePullPolicy: props.imagePullPolicy,
       securityPreset: props.securityPreset,
-      lifecycle: { postStart: this.postStartHook.handler },
+      lifecycle: { postStart: this.postStartHook.handler, preStop: this.drain.handler },
+      // Ready once the hook wrote the page: httpd answers 404 for it before.
+      readiness: props.readiness ?? httpdReadinessProbe(postStartPageUrlPath(htdocsPath, props.fileName)),
+      liveness: props.liveness,
+      startup: props.startup,
       volumeMounts: [postStartPageMount(this, props.contentFrom)].filter((mount) => mount !== undefined),
     }).container;
+    applyDrainDelay(this, this.pod, this.container, this.drain, true);
 
     this.service = addHttpService(this, ctx, this.pod, HTTPD.port, props, labels);
     // Labels, mounts and volumes can still be changed after this constructor (JSON patches,

@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PropContext } from '../core/errors';
+import { HTTPD } from '../core/images';
 import { checkAbsolutePath, checkFileName, checkSecretKey } from '../core/prop-checks';
 import { WriteFileHook } from './write-file-hook';
 
@@ -71,12 +72,7 @@ export function postStartPageHook(ctx: PropContext, options: PostStartPageOption
   const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', options.htdocsPath);
   const fileName = checkFileName(ctx, 'fileName', options.fileName ?? 'index.html');
   if (options.contentFrom !== undefined && options.content !== undefined) {
-    throw ctx.error(
-      'CONFLICTING_PROPS',
-      'contentFrom',
-      options.contentFrom.key,
-      'cannot be given with content: the page is one or the other',
-    );
+    throw ctx.error('PROP_CONFLICT', 'contentFrom', options.contentFrom.key, 'cannot be given with content: the page is one or the other');
   }
   if (options.contentFrom) checkSecretKey(ctx, 'contentFrom.key', options.contentFrom.key, 'CONFIG_MAP_KEY');
   const { mountPath, fileName: source } = POST_START_PAGE_SOURCE;
@@ -102,4 +98,17 @@ export function postStartPageMount(scope: Construct, contentFrom: PageContentFro
     items: { [contentFrom.key]: { path: POST_START_PAGE_SOURCE.fileName } },
   });
   return { path: POST_START_PAGE_SOURCE.mountPath, volume, readOnly: true };
+}
+
+/**
+ * The URL path under which httpd's stock config (DocumentRoot {@link HTTPD}.htdocsPath)
+ * serves the page the hook writes into `htdocsPath`, percent-encoded, for the readiness
+ * probe. A document root elsewhere is served by a config of the user's, so only the file
+ * name is known: `/<fileName>`.
+ * @internal
+ */
+export function postStartPageUrlPath(htdocsPath: string, fileName = 'index.html'): string {
+  const root = HTTPD.htdocsPath;
+  const inside = htdocsPath === root ? '' : htdocsPath.startsWith(`${root}/`) ? htdocsPath.slice(root.length) : '';
+  return [...inside.split('/').filter((part) => part !== ''), fileName].map((part) => `/${encodeURIComponent(part)}`).join('');
 }

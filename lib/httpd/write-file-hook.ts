@@ -60,7 +60,7 @@ export class WriteFileHook {
     const path = checkWrittenFilePath(ctx, 'path', props.path);
     const shell = checkAbsolutePath(ctx, 'shell', props.shell ?? '/bin/sh');
     if (props.copyFrom !== undefined && props.content !== undefined) {
-      throw ctx.error('CONFLICTING_PROPS', 'copyFrom', props.copyFrom, 'cannot be given with content: the file holds one or the other');
+      throw ctx.error('PROP_CONFLICT', 'copyFrom', props.copyFrom, 'cannot be given with content: the file holds one or the other');
     }
     const copyFrom = props.copyFrom === undefined ? undefined : checkAbsolutePath(ctx, 'copyFrom', props.copyFrom);
     const content = props.content ?? [];

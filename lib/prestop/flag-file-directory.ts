@@ -14,6 +14,7 @@ import {
   checkWholeSeconds,
 } from '../core/prop-checks';
 import { sharedFrozen } from '../core/script-cache';
+import { MAX_PRE_STOP_DELAY_SECONDS } from '../httpd/drain-delay';
 import { Warnings } from '../core/warnings';
 import { buildCollectorScript, CollectorScript, CollectorScriptOptions } from './collector-script';
 import { buildPreStopFlagHook, PreStopFlagHook, PreStopFlagHookOptions } from './pre-stop-flag-hook';
@@ -114,7 +115,7 @@ export class FlagFileDirectory {
     // The checked options are both the cache key and the builder's arguments, in one list.
     const inputs = [
       checkDnsLabel(ctx, 'containerName', options.containerName),
-      checkWholeSeconds(ctx, 'preStopDelay', options.preStopDelay ?? Duration.seconds(0), 0, 3600),
+      checkWholeSeconds(ctx, 'preStopDelay', options.preStopDelay ?? Duration.seconds(0), 0, MAX_PRE_STOP_DELAY_SECONDS),
       checkAbsolutePath(ctx, 'shell', options.shell ?? '/bin/sh'),
       checkEach(ctx, 'flagLines', options.flagLines ?? [], checkUnicodeText),
     ] as const;

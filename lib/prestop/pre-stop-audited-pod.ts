@@ -4,22 +4,37 @@ import { Construct } from 'constructs';
 import { DEFAULT_SECURITY_PRESETS, metadataWithName } from '../core/defaults';
 import { PropContext } from '../core/errors';
 import { HTTPD } from '../core/images';
-import { checkDnsSubdomain, checkLabels, checkWholeSeconds } from '../core/prop-checks';
+import { checkDnsSubdomain, checkLabels } from '../core/prop-checks';
 import { SecurityPreset } from '../core/security-preset';
-import { addHttpdContainer, checkMountPathFree, checkVolumeNameFree, HTTPD_VOLUMES, HttpdPodOptions } from '../httpd/httpd-container';
+import { addPreStopDelayChecks, checkGracePeriod, SHUTDOWN_MARGIN } from '../httpd/drain-delay';
+import {
+  addHttpdContainer,
+  checkMountPathFree,
+  checkVolumeNameFree,
+  HTTPD_VOLUMES,
+  HttpdPodOptions,
+  httpdReadinessProbe,
+} from '../httpd/httpd-container';
 import { addHttpService, HttpServiceOptions } from '../httpd/http-service';
-import { PageContentFrom, POST_START_PAGE_SOURCE, postStartPageHook, postStartPageMount } from '../httpd/post-start-page';
+import {
+  PageContentFrom,
+  POST_START_PAGE_SOURCE,
+  postStartPageHook,
+  postStartPageMount,
+  postStartPageUrlPath,
+} from '../httpd/post-start-page';
 import { WriteFileHook } from '../httpd/write-file-hook';
-import { addStandardSynthChecks, addSynthCheck, problemsWithCode } from '../synth-checks/checks';
-import { gracePeriodProblems, gracePeriodRule, GracePeriodRequirement } from '../synth-checks/grace-period';
+import { addStandardSynthChecks } from '../synth-checks/checks';
+import { GracePeriodRequirement } from '../synth-checks/grace-period';
 import { FlagFileDirectory } from './flag-file-directory';
 import { PreStopFlagHook } from './pre-stop-flag-hook';
 
 /**
  * What the grace period must leave after the preStop delay: the write itself, and the
- * container's own shutdown once the kubelet sends SIGTERM after the hook.
+ * container's own shutdown once the kubelet sends the stop signal after the hook. The
+ * same margin as every preStop delay of the library ({@link SHUTDOWN_MARGIN}).
  */
-export const PRE_STOP_WRITE_MARGIN = Duration.seconds(5);
+export const PRE_STOP_WRITE_MARGIN: Duration = SHUTDOWN_MARGIN;
 
 /** Properties of {@link PreStopAuditedPod}. */
 export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOptions {
@@ -136,20 +151,13 @@ export class PreStopAuditedPod extends Construct {
       { containerName, preStopDelay: props.preStopDelay, flagLines: props.flagLines, shell: props.shell },
       ctx,
     );
-    const graceSeconds = checkWholeSeconds(ctx, 'terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 1);
     const margin = PRE_STOP_WRITE_MARGIN.toSeconds();
     const requirement: GracePeriodRequirement = {
       seconds: this.preStopHook.delaySeconds + margin,
       reason: `the preStop hook (preStopDelay ${this.preStopHook.delaySeconds}s, then ${margin}s to write the flag file and stop the container)`,
+      container: containerName,
     };
-    if (graceSeconds < requirement.seconds) {
-      throw ctx.error(
-        'GRACE_PERIOD',
-        'terminationGracePeriod',
-        graceSeconds,
-        `seconds is too short: ${gracePeriodRule(requirement)}; set terminationGracePeriod to at least ${requirement.seconds}s or shorten preStopDelay`,
-      );
-    }
+    const graceSeconds = checkGracePeriod(ctx, 'terminationGracePeriod', props.terminationGracePeriod, requirement, 'preStopDelay');
     if (props.postStart ?? true) {
       this.postStartHook = postStartPageHook(ctx, {
         htdocsPath: HTTPD.htdocsPath,
@@ -171,6 +179,10 @@ export class PreStopAuditedPod extends Construct {
       securityPreset: props.securityPreset ?? DEFAULT_SECURITY_PRESETS.auditedHttpd,
       lifecycle: { postStart: this.postStartHook?.handler, preStop: this.preStopHook.handler },
       envVariables: { ...this.preStopHook.envVariables },
+      // Ready once the postStart hook wrote its page; without it, the (empty) document root.
+      readiness: props.readiness ?? httpdReadinessProbe(this.postStartHook ? postStartPageUrlPath(HTTPD.htdocsPath) : '/'),
+      liveness: props.liveness,
+      startup: props.startup,
       volumeMounts: [
         { path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') },
         ...(pageSource ? [postStartPageMount(this, props.postStartContentFrom)!] : []),
@@ -180,6 +192,6 @@ export class PreStopAuditedPod extends Construct {
     // Patches and escape hatches can still change the grace period, mounts and labels:
     // check the final manifest too when the app is synthesized.
     addStandardSynthChecks(this);
-    addSynthCheck(this, () => problemsWithCode('GRACE_PERIOD', gracePeriodProblems(this.pod, requirement)));
+    addPreStopDelayChecks(this, this.pod, requirement, false);
   }
 }

@@ -27,14 +27,27 @@ export interface PreStopFlagHookOptions {
   readonly shell?: string;
 }
 
-/** What {@link FlagFileDirectory.preStopHook} builds: put its parts into the container's props. */
+/**
+ * What {@link FlagFileDirectory.preStopHook} builds: put its parts into the container's props.
+ * `handler` and `envVariables` are cdk8s-plus-27 objects; `command` and `envFieldRefs` are
+ * the same as plain data, for a container of any cdk8s-plus version:
+ * `lifecycle: { preStop: Handler.fromCommand([...hook.command]) }` and
+ * `EnvValue.fromFieldRef(path as EnvFieldPaths)` for each entry of `envFieldRefs`.
+ */
 export interface PreStopFlagHook {
   /** The script the hook runs; frozen, shared by every call with the same options. */
   readonly script: ShellScript;
-  /** For `lifecycle.preStop`. */
+  /** The hook's exec command, `[shell, '-c', script]`. */
+  readonly command: readonly string[];
+  /** For `lifecycle.preStop` of a cdk8s-plus-27 container. */
   readonly handler: kplus.Handler;
-  /** The downward API variables the script reads, for the container's `envVariables`. */
+  /** The downward API variables the script reads, for a cdk8s-plus-27 container's `envVariables`. */
   readonly envVariables: { readonly [name: string]: kplus.EnvValue };
+  /**
+   * The same variables as plain data: each name and its downward API field path
+   * (`POD_NAME: 'metadata.name'`, `POD_NAMESPACE`, `POD_UID`, `NODE_NAME`).
+   */
+  readonly envFieldRefs: { readonly [name: string]: string };
   /** The delay before the write, in seconds. */
   readonly delaySeconds: number;
 }
@@ -72,8 +85,12 @@ file=$name_pod.$name_uid.$stamp.$$${FLAG_FILE_EXTENSION}`,
     atomicWriteInto(mountPath, ShellCode.trusted('"$file"'), ShellCode.lines(producer)),
   );
   const envVariables: { [name: string]: kplus.EnvValue } = {};
+  const envFieldRefs: { [name: string]: string } = {};
   for (const field of FLAG_FIELDS) {
-    if (field.fieldRef) envVariables[field.env] = kplus.EnvValue.fromFieldRef(field.fieldRef);
+    if (!field.fieldRef) continue;
+    envVariables[field.env] = kplus.EnvValue.fromFieldRef(field.fieldRef);
+    envFieldRefs[field.env] = field.fieldRef;
   }
-  return { script, handler: kplus.Handler.fromCommand(script.toCommand()), envVariables, delaySeconds };
+  const command = Object.freeze(script.toCommand());
+  return { script, command, handler: kplus.Handler.fromCommand([...command]), envVariables, envFieldRefs, delaySeconds };
 }

@@ -4,7 +4,7 @@ import { MAX_ARG_STRLEN, MAX_OBJECT_BYTES, utf8Length } from '../core/limits';
 import {
   apiObjectsUnder,
   cacheEachValidationPass,
-  containersOf,
+  containerFactsOf,
   describe,
   identityKey,
   identityOf,
@@ -31,6 +31,8 @@ export type SynthProblemCode =
   | 'MOUNT_WITHOUT_VOLUME'
   /** A grace period shorter than the preStop hook needs. */
   | 'GRACE_PERIOD'
+  /** A `sleep` lifecycle action longer than the grace period: the API server rejects the pod. */
+  | 'SLEEP_ACTION'
   /** An exec word (command, args, an exec hook or probe) longer than one `execve` argument may be (MAX_ARG_STRLEN). */
   | 'ARG_TOO_LONG'
   /** An object whose JSON is larger than the API server stores (etcd's 1.5 MiB). */
@@ -193,7 +195,7 @@ function mountProblemsOf(object: ApiObject, cache: PassCache): string[] {
 // The rules on each container of a pod spec: exec word sizes, mount paths, names, resources.
 function containerProblemsOf(object: ApiObject, cache: PassCache): SynthProblem[] {
   if (!mayRunPods(object)) return [];
-  const containers = containersOf(object, cache);
+  const containers = containerFactsOf(object, cache);
   const problems: SynthProblem[] = [];
   const names = new Map<string, string>();
   for (const container of containers) {

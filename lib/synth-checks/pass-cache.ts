@@ -122,17 +122,25 @@ function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
 function modelOwner(object: ApiObject): IConstruct | undefined {
   const owner = object.node.scope;
   if (!(owner instanceof kplus.AbstractPod || owner instanceof kplus.Service) || owner.node.defaultChild !== object) return undefined;
+  return isUnpatched(object) ? owner : undefined;
+}
+
+/**
+ * Whether `object` renders what it was built with: no JSON patch but the library's own
+ * (marked as outside the checked fields), no instance-level `toJson`, no resolvers of the
+ * app's own. Its kind, name and namespace are then the ones it was constructed with.
+ */
+function isUnpatched(object: ApiObject): boolean {
   // An app's own resolvers may rewrite any value as it is rendered.
   const resolvers = (object.node.root as Partial<App>).resolvers ?? [];
   if (!resolvers.every((r) => r instanceof LazyResolver || r instanceof ImplicitTokenResolver || r instanceof NumberStringUnionResolver)) {
-    return undefined;
+    return false;
   }
   // cdk8s 2.x keeps the patches of addJsonPatch in the private field `patches`.
   const patches = (object as unknown as { patches?: unknown }).patches;
-  if (!Array.isArray(patches) || !patches.every(isMarkedOutsideCheckedFields)) return undefined;
+  if (!Array.isArray(patches) || !patches.every(isMarkedOutsideCheckedFields)) return false;
   const rawPatches = rawJsonPatchesOf(object);
-  if (rawPatches ? !rawPatches.every(isMarkedOutsideCheckedFields) : Object.hasOwn(object, 'toJson')) return undefined;
-  return owner;
+  return rawPatches ? rawPatches.every(isMarkedOutsideCheckedFields) : !Object.hasOwn(object, 'toJson');
 }
 
 /** The cdk8s-plus workload whose model is `object`'s final state, if there is one. */
@@ -317,7 +325,7 @@ const EXEC_PLACES = ['lifecycle/postStart', 'lifecycle/preStop', 'livenessProbe'
  * rendered, ephemeral containers), from cdk8s-plus's model when it is the final state;
  * empty for an object without a pod spec.
  */
-export function containersOf(object: ApiObject, cache: PassCache): ContainerFacts[] {
+export function containerFactsOf(object: ApiObject, cache: PassCache): ContainerFacts[] {
   const owner = workloadModelOf(object);
   if (owner) return modelContainers(owner);
   const found = mayRunPods(object) ? podSpecOf(cache.render(object)) : undefined;
@@ -413,7 +421,13 @@ export function objectSizeBound(object: ApiObject, cache: PassCache): number {
     const service = modelOwner(object) as kplus.Service;
     return 6 * JSON.stringify(object.metadata.toJson()).length + 16384 * (service.ports.length + 1);
   }
-  return utf8Length(JSON.stringify(cache.render(object)));
+  // Any other object built with plain props (a generated `Kube*` class, `new ApiObject`): its
+  // props, which cdk8s keeps in the private field `props`, plus its metadata.
+  const props = (object as unknown as { props?: unknown }).props;
+  if (isUnpatched(object) && typeof props === 'object' && props !== null) {
+    return 6 * (JSON.stringify(props).length + JSON.stringify(object.metadata.toJson()).length) + 65536;
+  }
+  return objectSize(object, cache);
 }
 
 /** The exact size of `object`'s JSON in bytes, rendering it. */
@@ -441,9 +455,9 @@ function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : 'core';
 }
 
-/** The object's identity, from the model when it is the final state. */
+/** The object's identity: as it was constructed while nothing patches it, else from its rendering. */
 export function identityOf(object: ApiObject, cache: PassCache): ObjectIdentity {
-  if (modelOwner(object))
+  if (isUnpatched(object))
     return { group: groupOf(object.apiVersion), kind: object.kind, namespace: object.metadata.namespace, name: object.name };
   const manifest = cache.render(object);
   return {

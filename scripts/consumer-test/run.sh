@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Consumer test: installs the packed library into a fresh cdk8s TypeScript project, the way
-# a user does, and synthesizes an app that uses every public construct. Catches a broken
+# a user does, and synthesizes an app that uses every public construct; then into a second
+# project on cdk8s-plus-33 (what `cdk8s init typescript-app` installs today), whose app uses
+# the constructs and the building blocks' plain data on cdk8s-plus-33 objects. Catches a broken
 # `exports`/`types`/`typesVersions`/`files` field and missing peer dependencies, which the
 # in-repo tests cannot see. Needs only the npm registry; the npm cache makes reruns fast.
 #   bash scripts/consumer-test/run.sh          # KEEP_CONSUMER=1 keeps the temp project for a look
@@ -43,4 +45,16 @@ npx cdk8s synth --check-upgrade false
 step "check the YAML and the /testing entry"
 node check-dist.js
 node build/check-testing.js
+
+step "fresh project on cdk8s-plus-33: the constructs and the building blocks' plain data"
+app33="$work/app-plus-33"
+mkdir -p "$app33"
+cp -r "$repo/scripts/consumer-test/project-plus-33/." "$app33/"
+cd "$app33"
+# cdk8s-plus-27 is the library's peer: the constructs build their objects with it.
+npm install --no-audit --no-fund --loglevel=error "$tarball" cdk8s cdk8s-plus-33 cdk8s-plus-27 constructs \
+  cdk8s-cli typescript@~5.9.0 @types/node@20
+npx tsc -p tsconfig.json
+npx cdk8s synth --check-upgrade false
+node check-dist.js
 echo "consumer test passed"

@@ -180,11 +180,11 @@ describe('accepted silently before, errors now', () => {
     ).not.toThrow();
   });
 
-  test('content and contentFrom together are CONFLICTING_PROPS; a bad key is CONFIG_MAP_KEY', () => {
+  test('content and contentFrom together are PROP_CONFLICT; a bad key is CONFIG_MAP_KEY', () => {
     const c = chart();
     const configMap = new kplus.ConfigMap(c, 'page', { data: { 'index.html': 'hi' } });
     expect(errorOf(() => new HttpdWithPostStart(c, 'web', { content: 'x', contentFrom: { configMap, key: 'index.html' } }))).toMatchObject({
-      code: 'CONFLICTING_PROPS',
+      code: 'PROP_CONFLICT',
       prop: 'contentFrom',
     });
     expect(errorOf(() => new HttpdWithPostStart(c, 'web2', { contentFrom: { configMap, key: '../x' } }))).toMatchObject({

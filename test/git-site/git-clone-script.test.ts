@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -15,6 +15,8 @@ import {
 import { join } from 'node:path';
 import { GIT_CLONE_LAYOUT, GitCloneScript, GitCloneScriptProps, PropContext } from '../../lib';
 import { git, TestRepo } from '../support/git-repo';
+import { GitHttpsServer, makeTestTls, startGitHttpsServer, TestTls } from '../support/git-https';
+import { pathFor, runGitScript, served, snapshotsOf } from '../support/git-script';
 import { runWithShell, SHELLS, tempDir } from '../support/run';
 
 // Valid in git and in a URL, full of shell syntax: quoting mistakes would run `touch PWNED`.
@@ -40,33 +42,7 @@ function script(props: Partial<GitCloneScriptProps> = {}): GitCloneScript {
   return new GitCloneScript({ repository: repo.url, allowFileUrl: true, ...props });
 }
 
-// alpine/git has busybox, not GNU coreutils: under `busybox sh`, its applets come first.
-const BUSYBOX_TOOLS = ['cat', 'chmod', 'ln', 'mktemp', 'mv', 'readlink', 'rm', 'sleep'];
-let busyboxBin: string | undefined;
-function pathFor(shell: string): string {
-  if (!shell.startsWith('busybox')) return process.env.PATH ?? '/usr/bin:/bin';
-  if (!busyboxBin) {
-    busyboxBin = tempDir('busybox-bin-');
-    for (const tool of BUSYBOX_TOOLS) symlinkSync('/bin/busybox', join(busyboxBin, tool));
-  }
-  return `${busyboxBin}:${process.env.PATH}`;
-}
-
-/** Runs a script in `dir` (the volume) as the container would, with `shell`. */
-function run(command: string[], dir: string, shell = 'sh', env: Record<string, string> = {}) {
-  return runWithShell(command, shell, { cwd: dir, env: { HOME: tempDir('home-'), PATH: pathFor(shell), ...env } });
-}
-
-/** The snapshot directory the `site` link points into, and the served file. */
-function served(dir: string, file = 'index.html') {
-  const target = readlinkSync(join(dir, GIT_CLONE_LAYOUT.linkName));
-  const snapshot = target.split('/')[0];
-  return { target, snapshot, content: readFileSync(join(dir, GIT_CLONE_LAYOUT.linkName, file), 'utf8') };
-}
-
-function snapshotsOf(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.startsWith(GIT_CLONE_LAYOUT.snapshotPrefix));
-}
+const run = runGitScript;
 
 function expectNothingRan(...dirs: string[]) {
   for (const dir of [...dirs, repo.dir, join(repo.dir, '..')]) expect(existsSync(join(dir, 'PWNED'))).toBe(false);
@@ -262,47 +238,19 @@ describe('private repositories', () => {
   // A real TLS git server (git http-backend behind basic auth) in a child process.
   (existsSync('/usr/bin/openssl') ? describe : describe.skip)('https', () => {
     const token = `ghp_$(touch PWNED) 'q' "d" \`x\``;
-    const tls = tempDir('tls-');
-    let server: ChildProcess;
+    let tls: TestTls;
+    let server: GitHttpsServer;
     let url: string;
     let head: string;
 
     beforeAll(async () => {
-      const made = spawnSync('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-keyout',
-        join(tls, 'key.pem'),
-        '-out',
-        join(tls, 'cert.pem'),
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ]);
-      expect(made.status).toBe(0);
+      tls = makeTestTls();
       const remote = TestRepo.create('site.git', tempDir('https-root-'));
       [head] = remote.add({ branch: 'main', files: { 'index.html': 'over https\n' } });
-      server = spawn(process.execPath, [
-        join(__dirname, '..', 'support', 'git-https-server.js'),
-        join(remote.dir, '..'),
-        join(tls, 'cert.pem'),
-        join(tls, 'key.pem'),
-        'x-access-token',
-        token,
-        join(tls, 'requests.log'),
-      ]);
-      const port = await new Promise<string>((resolve) => server.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
-      url = `https://127.0.0.1:${port}/site.git`;
+      server = await startGitHttpsServer(join(remote.dir, '..'), tls, { user: 'x-access-token', password: token });
+      url = `${server.base}site.git`;
     });
-    afterAll(() => server.kill());
+    afterAll(() => server.process.kill());
 
     function cloneWith(password: string) {
       const secrets = tempDir('secret-');
@@ -313,7 +261,7 @@ describe('private repositories', () => {
         credentialFiles: { kind: 'https', usernamePath: join(secrets, 'username'), passwordPath: join(secrets, 'password') },
       });
       const dir = tempDir();
-      return { dir, clone, result: run(clone.initScript.toCommand(), dir, 'sh', { GIT_SSL_CAINFO: join(tls, 'cert.pem') }) };
+      return { dir, clone, result: run(clone.initScript.toCommand(), dir, 'sh', { GIT_SSL_CAINFO: tls.caCert }) };
     }
 
     test('the token comes from the mounted file through a credential helper, never from the script', () => {
@@ -321,7 +269,7 @@ describe('private repositories', () => {
       expect(result.stderr).toBe('');
       expect(result.stdout).toBe(`git-site: serving ${head}\n`);
       expect(served(dir).content).toBe('over https\n');
-      expect(readFileSync(join(tls, 'requests.log'), 'utf8')).toMatch(/^x-access-token GET \/site.git\/info\/refs$/m);
+      expect(readFileSync(server.log, 'utf8')).toMatch(/^x-access-token GET \/site.git\/info\/refs$/m);
       expect(clone.initScript.render()).not.toContain('ghp_');
       expectNothingRan(dir);
     });

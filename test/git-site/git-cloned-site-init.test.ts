@@ -4,6 +4,7 @@ import { App, Chart, Duration, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   GIT_CLONE_LAYOUT,
+  GitCertificateAuthority,
   GitClonedSiteInit,
   GitClonedSiteInitProps,
   GitCredentials,
@@ -44,7 +45,7 @@ function runContainer(container: Manifest, dir: string, env: Record<string, stri
 describe('synthesized objects', () => {
   test('a Deployment of 2 pods and a NodePort Service selecting them, valid Kubernetes 1.27', () => {
     const { manifests, deployment, service, site } = synth();
-    expect(manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service']);
+    expect(manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service', 'PodDisruptionBudget']);
     // Kubernetes needs a name: a generated one unless given.
     expect(deployment.metadata.name).toMatch(/^test-site-deployment-c8[0-9a-f]{6}$/);
     expect(service.metadata.name).toMatch(/^test-site-service-c8[0-9a-f]{6}$/);
@@ -82,7 +83,7 @@ describe('synthesized objects', () => {
   test('the init container runs the clone script with alpine/git as sh -c (its entrypoint is git), non-root, in the site volume', () => {
     const { init, site } = synth();
     expect(init.name).toBe('git-clone');
-    expect(init.image).toBe('alpine/git:2.49.1');
+    expect(init.image).toBe('alpine/git:2.54.0');
     expect(init.imagePullPolicy).toBe('IfNotPresent');
     expect(init.command).toEqual(['/bin/sh', '-c', site.script.initScript.render()]);
     expect(init.args).toBeUndefined();
@@ -109,7 +110,7 @@ describe('synthesized objects', () => {
   test('httpd serves the published tree read-only, through the link the document root points at', () => {
     const { httpd, spec } = synth();
     expect(httpd.name).toBe('httpd');
-    expect(httpd.image).toBe('httpd:2.4.65');
+    expect(httpd.image).toBe('httpd:2.4.69');
     expect(httpd.command).toEqual(['httpd-foreground', '-c', `DocumentRoot "/usr/local/apache2/htdocs/${GIT_CLONE_LAYOUT.linkName}"`]);
     expect(httpd.volumeMounts).toEqual([
       { mountPath: '/usr/local/apache2/htdocs', name: 'git-site', readOnly: true },
@@ -157,6 +158,50 @@ describe('synthesized objects', () => {
 
   test('snapshot', () => {
     expect(synth({ deploymentName: 'site', serviceName: 'site' }).manifests).toMatchSnapshot();
+  });
+});
+
+describe('disruption and spreading (replicas > 1)', () => {
+  test('a PodDisruptionBudget of maxUnavailable 1 selects exactly the pods', () => {
+    const { site, manifests, deployment } = synth({ deploymentName: 'site', labels: { component: 'httpd' } });
+    const pdb = only(manifests, 'PodDisruptionBudget');
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(pdb.metadata).toMatchObject({ name: 'site', labels: { component: 'httpd' } });
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } });
+    for (const [key, value] of Object.entries(pdb.spec.selector.matchLabels)) {
+      expect(deployment.spec.template.metadata.labels[key]).toBe(value);
+    }
+    expect(site.podDisruptionBudget).toBeDefined();
+  });
+
+  test('replicas prefer different nodes: a preferred pod anti-affinity on kubernetes.io/hostname against their own pods', () => {
+    const { spec, deployment } = synth();
+    expect(spec.affinity).toEqual({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              topologyKey: 'kubernetes.io/hostname',
+              labelSelector: { matchLabels: deployment.spec.selector.matchLabels },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('one replica: neither by default; both switchable', () => {
+    const single = synth({ replicas: 1 });
+    expect(single.manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service']);
+    expect(single.spec.affinity).toBeUndefined();
+    expect(single.site.podDisruptionBudget).toBeUndefined();
+    const off = synth({ podDisruptionBudget: false, spreadAcrossNodes: false });
+    expect(off.manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service']);
+    expect(off.spec.affinity).toBeUndefined();
+    const on = synth({ replicas: 1, podDisruptionBudget: true, spreadAcrossNodes: true });
+    expect(on.manifests.map((m) => m.kind)).toEqual(['Deployment', 'Service', 'PodDisruptionBudget']);
+    expect(on.spec.affinity.podAntiAffinity).toBeDefined();
   });
 });
 
@@ -240,6 +285,80 @@ describe('private repositories', () => {
     ]);
     expect(init.command[2]).toContain("cat '\\''/etc/git-site-credentials/password'\\''");
     expect(init.command[2]).toContain("GIT_ALLOW_PROTOCOL='https'");
+  });
+});
+
+describe('a private CA', () => {
+  test.each([
+    [
+      'a Secret',
+      (chart: Chart) => GitCertificateAuthority.fromSecret(kplus.Secret.fromSecretName(chart, 'Ca', 'corp-ca')),
+      { secret: { secretName: 'corp-ca' } },
+    ],
+    [
+      'a ConfigMap',
+      (chart: Chart) =>
+        GitCertificateAuthority.fromConfigMap(kplus.ConfigMap.fromConfigMapName(chart, 'Ca', 'corp-ca'), { key: 'bundle.pem' }),
+      { configMap: { name: 'corp-ca' } },
+    ],
+  ])("from %s: mounted read-only (0444) in the git containers only, trusted for the repository's server only", (_, ca, source) => {
+    const chart = newChart();
+    const certificateAuthority = ca(chart);
+    const { spec, httpd, init } = synth({ certificateAuthority, syncInterval: Duration.seconds(60) }, chart);
+    const [kind, fields] = Object.entries(source)[0];
+    expect(spec.volumes).toContainEqual({
+      name: 'git-ca',
+      [kind]: { ...fields, defaultMode: 0o444, items: [{ key: certificateAuthority.key, path: 'ca.crt' }] },
+    });
+    const mount = { mountPath: '/etc/git-site-ca', name: 'git-ca', readOnly: true };
+    expect(init.volumeMounts).toContainEqual(mount);
+    expect(spec.containers[1].volumeMounts).toContainEqual(mount);
+    expect(httpd.volumeMounts).not.toContainEqual(mount);
+    expect(init.command[2]).toContain("'http.https://git.example.com/.sslCAInfo=/etc/git-site-ca/ca.crt'");
+    expect(init.command[2]).not.toMatch(/sslVerify/i);
+    // Public certificates: no fsGroup needed, and a root preset works too.
+    expect(
+      () =>
+        new GitClonedSiteInit(newChart(), 'root', {
+          repository: REPO,
+          certificateAuthority,
+          securityPreset: SecurityPreset.baselineRoot(),
+        }),
+    ).not.toThrow();
+  });
+
+  test('with https credentials: both scoped to the server', () => {
+    const chart = newChart();
+    const { init } = synth(
+      {
+        credentials: GitCredentials.https(deployKey(chart)),
+        certificateAuthority: GitCertificateAuthority.fromSecret(kplus.Secret.fromSecretName(chart, 'Ca', 'corp-ca')),
+      },
+      chart,
+    );
+    expect(init.command[2]).toContain("'credential.https://git.example.com/.helper=!f()");
+    expect(init.volumeMounts.map((m: Manifest) => m.mountPath)).toEqual(['/git', '/tmp', '/etc/git-site-credentials', '/etc/git-site-ca']);
+  });
+});
+
+describe('a pinned commit, submodules and afterUpdateCommand in the manifest', () => {
+  const commit = 'c0ffee'.padEnd(40, '0');
+
+  test('a pinned commit: fetched by id in the init container, no ls-remote', () => {
+    const { init } = synth({ ref: commit, submodules: 'recursive' });
+    expect(init.command[2]).toContain(`fetch --quiet --no-tags --depth='1' -- '${REPO}' '${commit}'`);
+    expect(init.command[2]).not.toContain('ls-remote');
+    expect(init.command[2]).toContain("submodule --quiet update --init '--recursive' --depth='1'");
+  });
+
+  test('afterUpdateCommand runs in the sync sidecar, not in the init container', () => {
+    const { spec, init } = synth({
+      afterUpdateCommand: ['/bin/sh', '-c', 'wget -q -O- http://cache/purge'],
+      syncInterval: Duration.seconds(60),
+    });
+    expect(spec.containers[1].command[2]).toContain("timeout -k 5 '60' '/bin/sh' '-c' 'wget -q -O- http://cache/purge'");
+    expect(init.command[2]).not.toContain('timeout');
+    expect(init.command[2]).toContain(`> "$new"/'after-update-pending'`);
   });
 });
 
@@ -367,6 +486,37 @@ describe('bad props throw where they were written', () => {
     ['serviceName', () => ({ serviceName: 'a.b' }), /\(prop serviceName\): "a.b" is not a DNS-1123 label/],
     ['servicePort', () => ({ servicePort: 0 }), /\(prop servicePort\): 0 is not a port number/],
     ['nodePort', () => ({ nodePort: 80 }), /\(prop nodePort\): 80 is not a NodePort/],
+    [
+      'a pinned commit with syncInterval',
+      () => ({ ref: 'a'.repeat(40), syncInterval: Duration.minutes(1) }),
+      `GitClonedSiteInit 'test/site' (prop syncInterval): 60 has nothing to follow: ref pins the commit ${'a'.repeat(40)}, which never moves (follow a branch or tag to keep the site current, or leave syncInterval unset)`,
+    ],
+    ['submodules', () => ({ submodules: 'yes' as never }), /\(prop submodules\): "yes" is not one of 'off', 'shallow', 'recursive'/],
+    [
+      'afterUpdateCommand without syncInterval',
+      () => ({ afterUpdateCommand: ['purge'] }),
+      /\(prop afterUpdateCommand\): \["purge"\] needs syncInterval: the sync sidecar runs it, also for the first tree/,
+    ],
+    [
+      'afterUpdateCommand empty',
+      () => ({ afterUpdateCommand: [], syncInterval: Duration.minutes(1) }),
+      /\(prop afterUpdateCommand\): \[\] is not a command/,
+    ],
+    [
+      'afterUpdateTimeout',
+      () => ({ afterUpdateCommand: ['purge'], afterUpdateTimeout: Duration.millis(500), syncInterval: Duration.minutes(1) }),
+      /\(prop afterUpdateTimeout\): 0.5 is not a whole number of seconds/,
+    ],
+    [
+      'certificateAuthority for ssh',
+      (c) => ({ repository: 'git@github.com:org/site.git', certificateAuthority: GitCertificateAuthority.fromSecret(deployKey(c)) }),
+      `GitClonedSiteInit 'test/site' (prop certificateAuthority): Secret "deploy-key", key "ca.crt" is a CA bundle for an https server, but the repository "git@github.com:org/site.git" is not an https URL`,
+    ],
+    [
+      'certificateAuthority key',
+      (c) => ({ certificateAuthority: GitCertificateAuthority.fromSecret(deployKey(c), { key: 'ca crt' }) }),
+      /\(prop certificateAuthority\): "ca crt" is not a Secret key/,
+    ],
     [
       'nodePort on ClusterIP',
       () => ({ nodePort: 30080, serviceType: kplus.ServiceType.CLUSTER_IP }),

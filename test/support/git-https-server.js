@@ -1,21 +1,23 @@
 #!/usr/bin/env node
-// A git smart-HTTP server over TLS with basic auth, for the credential tests: serves the
-// repositories under <root> through `git http-backend` (CGI). Run in its own process so
-// the tests can run git synchronously against it.
-// usage: node git-https-server.js <root> <cert.pem> <key.pem> <user> <password> <log>
+// A git smart-HTTP server over TLS, optionally behind basic auth: serves the repositories
+// under <root> through `git http-backend` (CGI). Run in its own process so the tests can
+// run git synchronously against it.
+// usage: node git-https-server.js <root> <cert.pem> <key.pem> <user> <password> <log> [v0]
+// <user> '-' serves without authentication. 'v0' drops the client's Git-Protocol header,
+// as a web server that does not pass it on does: http-backend then speaks protocol v0.
 // Prints the port; appends one line per request to <log>: "<user or -> <method> <path>".
 'use strict';
 const { spawn } = require('node:child_process');
 const { appendFileSync, readFileSync } = require('node:fs');
 const https = require('node:https');
 
-const [root, cert, key, user, password, log] = process.argv.slice(2);
+const [root, cert, key, user, password, log, protocol] = process.argv.slice(2);
 const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
   const url = new URL(req.url, 'https://localhost');
-  const authorized = req.headers.authorization === expected;
-  appendFileSync(log, `${authorized ? user : '-'} ${req.method} ${url.pathname}\n`);
+  const authorized = user === '-' || req.headers.authorization === expected;
+  appendFileSync(log, `${authorized && user !== '-' ? user : '-'} ${req.method} ${url.pathname}\n`);
   if (!authorized) {
     res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' });
     res.end();
@@ -32,7 +34,7 @@ const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(
       REQUEST_METHOD: req.method,
       CONTENT_TYPE: req.headers['content-type'] || '',
       HTTP_CONTENT_ENCODING: req.headers['content-encoding'] || '',
-      GIT_PROTOCOL: req.headers['git-protocol'] || '',
+      GIT_PROTOCOL: protocol === 'v0' ? '' : req.headers['git-protocol'] || '',
       REMOTE_USER: user,
       REMOTE_ADDR: '127.0.0.1',
     },

@@ -24,8 +24,8 @@ export function git(args: string[], options: { cwd?: string; input?: string } = 
   return result.stdout;
 }
 
-/** A file's content, or a symbolic link to a target. */
-export type FileEntry = string | { readonly symlink: string };
+/** A file's content, a symbolic link to a target, or a submodule at a commit (a gitlink). */
+export type FileEntry = string | { readonly symlink: string } | { readonly gitlink: string };
 
 /** One step of a repository's history. */
 export type HistoryStep =
@@ -46,11 +46,11 @@ function data(text: string): string {
  * start-up is most of git's cost here). Each commit holds exactly the files it lists.
  */
 export class TestRepo {
-  /** A new bare repository whose default branch (HEAD) is `main`. */
-  public static create(name = 'site.git', parent = tempDir('git-remote-')): TestRepo {
+  /** A new bare repository whose default branch (HEAD) is `main`; SHA-1 unless `objectFormat` says otherwise. */
+  public static create(name = 'site.git', parent = tempDir('git-remote-'), objectFormat: 'sha1' | 'sha256' = 'sha1'): TestRepo {
     const dir = join(parent, name);
     mkdirSync(dir, { recursive: true });
-    git(['init', '--quiet', '--bare', '--initial-branch=main', dir]);
+    git(['init', '--quiet', '--bare', '--initial-branch=main', `--object-format=${objectFormat}`, dir]);
     return new TestRepo(dir);
   }
 
@@ -61,6 +61,11 @@ export class TestRepo {
     /** The repository directory. */
     public readonly dir: string,
   ) {}
+
+  /** Sets a config value of the repository (e.g. `uploadpack.allowReachableSHA1InWant`). */
+  public config(key: string, value: string): void {
+    git(['--git-dir', this.dir, 'config', key, value]);
+  }
 
   /** The repository's `file://` URL. */
   public get url(): string {
@@ -85,6 +90,10 @@ export class TestRepo {
       if (!tips.has(step.branch) && this.branches.has(step.branch)) stream += `from refs/heads/${step.branch}^0\n`;
       stream += 'deleteall\n';
       for (const [path, entry] of Object.entries(step.files)) {
+        if (typeof entry === 'object' && 'gitlink' in entry) {
+          stream += `M 160000 ${entry.gitlink} ${quotePath(path)}\n`;
+          continue;
+        }
         const [mode, content] = typeof entry === 'string' ? ['100644', entry] : ['120000', entry.symlink];
         stream += `M ${mode} inline ${quotePath(path)}\n${data(content)}`;
       }

@@ -261,7 +261,7 @@ describe("reading cdk8s-plus-27's model instead of rendering", () => {
   test("a JSON patch of the user's sends the object to rendering, so the checks see the patched manifest", () => {
     const { app, chart } = appAndChart();
     const site = new HttpdWithPostStart(chart, 'web');
-    setManifestField(site.pod, '/spec/terminationGracePeriodSeconds', 5);
+    setManifestField(site.pod, '/spec/terminationGracePeriodSeconds', 12);
     expect(validateCountingRenders(app)).toEqual({ problems: [], renders: 1 });
     setManifestField(site.pod, '/metadata/labels', {});
     expect(validateCountingRenders(app).problems).toEqual([expect.stringContaining('matches no Pod')]);

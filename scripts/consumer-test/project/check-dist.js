@@ -8,7 +8,7 @@ const YAML = require('yaml'); // cdk8s's own YAML library, installed with it
 const EXPECTED = {
   site: ['Pod', 'Service'],
   'building-blocks': ['Deployment'],
-  'git-site': ['Deployment', 'Service'],
+  'git-site': ['Deployment', 'Service', 'PodDisruptionBudget'],
   audit: ['Pod', 'Service', 'DaemonSet'],
 };
 
@@ -45,6 +45,7 @@ assert.ok(app.lifecycle.postStart.exec.command[2].includes("'/www/index.html'"))
 assert.deepEqual(app.securityContext.capabilities, { drop: ['ALL'] });
 
 const [gitSite] = docs['git-site'];
+assert.equal(gitSite.spec.template.spec.containers[0].livenessProbe.tcpSocket.port, 80);
 const cloneScript = gitSite.spec.template.spec.initContainers[0].command.join(' ');
 assert.ok(cloneScript.includes("'https://github.com/mdn/beginner-html-site-styled.git'"), 'repository is quoted');
 
