@@ -22,9 +22,9 @@ export class PreStopAuditedPodChart extends Chart {
     Warnings.of(this).acknowledge('HOST_PATH_IN_TMP', 'the tutorial keeps its flag files in /tmp/ListOfDeletedPods');
     this.audited = new PreStopAuditedPod(this, 'web', {
       flagDirectory: props.flagDirectory,
-      podName: 'pod-httpd',
+      podName: 'pod-httpd-audited',
       containerName: 'cntr-httpd',
-      serviceName: 'svc-nodeport-httpd',
+      serviceName: 'svc-nodeport-httpd-audited',
       labels: { component: 'httpd' },
       postStartContent: ['this content was created by the postStart hook'],
     });

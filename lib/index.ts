@@ -39,9 +39,17 @@ export {
   isPinnedImage,
   checkNoNulByte,
   checkNoNulBytes,
+  checkEach,
+  checkUnicodeText,
+  checkManifestText,
   checkCommand,
+  checkExecArgs,
+  checkResources,
+  checkWrittenFilePath,
+  MAX_WRITTEN_FILE_NAME_BYTES,
   checkSecretKey,
 } from './core/prop-checks';
+export { MAX_INT32, MAX_ARG_STRLEN, NAME_MAX, PATH_MAX, MAX_OBJECT_BYTES, MAX_PID_DIGITS } from './core/limits';
 export { Warnings, type WarningCode, type ConstructWarning, WARNINGS_ENV } from './core/warnings';
 export {
   POD_SPEC_POINTERS,
@@ -90,7 +98,7 @@ export {
 export { drainDelay, applyDrainDelay, type DrainOptions, type DrainDelay, SHUTDOWN_MARGIN } from './httpd/drain-delay';
 export { addHttpService, type HttpServiceOptions } from './httpd/http-service';
 export { WriteFileHook, type WriteFileHookProps } from './httpd/write-file-hook';
-export { DEFAULT_POST_START_CONTENT } from './httpd/post-start-page';
+export { DEFAULT_POST_START_CONTENT, type PageContentFrom, POST_START_PAGE_SOURCE } from './httpd/post-start-page';
 export { HttpdWithPostStart, type HttpdWithPostStartProps } from './httpd/httpd-with-post-start';
 
 // prestop: the flag-file protocol, PreStopAuditedPod and its collector

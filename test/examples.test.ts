@@ -1,6 +1,7 @@
 import { App, Testing } from 'cdk8s';
 import { assertValidManifests } from '../lib/testing';
 import { buildExamples } from '../examples/main';
+import { expectYamlRoundTrip } from './support/yaml-round-trip';
 
 const app = buildExamples(Testing.app());
 
@@ -13,6 +14,7 @@ function chartManifests(id: string) {
 test.each(app.charts.map((c) => c.node.id))('example chart %s is valid Kubernetes 1.27 and stable', (id) => {
   const manifests = chartManifests(id);
   assertValidManifests(manifests);
+  expectYamlRoundTrip(manifests);
   expect(manifests).toMatchSnapshot();
 });
 

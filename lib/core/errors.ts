@@ -23,6 +23,25 @@ export type PropErrorCode =
   | 'FILE_NAME'
   /** Text holding a NUL byte, which no process argument can carry. */
   | 'NUL_BYTE'
+  /** Text holding a lone surrogate (half of a UTF-16 pair), which has no UTF-8 form. */
+  | 'UNICODE'
+  /**
+   * Text the manifest holds as it is (an exec word, a path, an environment value) that
+   * kubectl's YAML decoder would reject or read differently from what cdk8s synth wrote.
+   */
+  | 'YAML_TEXT'
+  /** An exec argument (a hook's or container's script) longer than the kernel's MAX_ARG_STRLEN. */
+  | 'ARG_TOO_LONG'
+  /** A file name or path longer than NAME_MAX or PATH_MAX once written (temporary name included). */
+  | 'PATH_LENGTH'
+  /** Two volumes mounted at the same path in one container. */
+  | 'MOUNT_PATH'
+  /** A label key that cdk8s or cdk8s-plus sets itself. */
+  | 'RESERVED_LABEL'
+  /** Compute resources whose request is above their limit. */
+  | 'RESOURCES'
+  /** Not a ConfigMap key. */
+  | 'CONFIG_MAP_KEY'
   /** Not a label key or label value. */
   | 'LABEL'
   /** Not a container image reference. */
@@ -43,7 +62,7 @@ export type PropErrorCode =
   | 'CREDENTIALS'
   /** A prop that needs another prop (`nativeSidecar` without `syncInterval`). */
   | 'MISSING_PROP'
-  /** Two props that cannot be combined (a pinned commit and `syncInterval`: nothing to follow). */
+  /** Two props that cannot be combined (a pinned commit and `syncInterval`: nothing to follow; `content` and `contentFrom`). */
   | 'PROP_CONFLICT'
   /** A value that is not one of the prop's choices (`submodules`). */
   | 'CHOICE'

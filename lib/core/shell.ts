@@ -1,3 +1,7 @@
+import { PropContext } from './errors';
+import { hasYamlUnsafeCharacter, splitYamlUnsafeRuns, unicodeProblem } from './manifest-text';
+import { checkWrittenFilePath } from './prop-checks';
+
 /**
  * POSIX `sh` script building with quoting by construction.
  *
@@ -42,14 +46,37 @@ export type ShellArg = string | number | ShellCode | readonly (string | number)[
 /**
  * Quotes `word` so that POSIX sh reads it back as exactly that one word.
  *
+ * The script never holds a character that the YAML of `cdk8s synth` cannot carry to
+ * kubectl (U+007F-U+009F, U+2028, U+2029, U+FFFE, U+FFFF): such characters are produced
+ * when the script runs, by `"$(printf '\ooo...')"` (the octal escapes of their UTF-8
+ * bytes, in a format this function writes) spliced into the word.
+ *
  * @throws if `word` holds a NUL byte, which no shell word or file content can carry
- *   through `sh -c`.
+ *   through `sh -c`, or a lone surrogate, which has no UTF-8 form.
  */
 export function shellQuote(word: string): string {
-  if (word.includes('\0')) {
-    throw new Error(`cannot pass a NUL byte to a shell script: ${JSON.stringify(word)}`);
+  const problem = unicodeProblem(word);
+  if (problem) {
+    throw new Error(
+      `cannot pass ${problem.code === 'NUL_BYTE' ? 'a NUL byte' : 'a lone surrogate'} to a shell script: ${JSON.stringify(word)}`,
+    );
   }
+  if (!hasYamlUnsafeCharacter(word)) return singleQuoted(word);
+  return splitYamlUnsafeRuns(word)
+    .map((run, i) => (i % 2 === 1 ? `"$(printf '${octalEscapes(run)}')"` : run === '' ? '' : singleQuoted(run)))
+    .join('');
+}
+
+function singleQuoted(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+const utf8 = new TextEncoder();
+
+// `\ooo` for each UTF-8 byte of `text`: printf's format escapes, three digits each, so the
+// character after one is never read as part of it.
+function octalEscapes(text: string): string {
+  return Array.from(utf8.encode(text), (byte) => `\\${byte.toString(8).padStart(3, '0')}`).join('');
 }
 
 function renderArg(value: ShellArg): string {
@@ -78,12 +105,24 @@ export function sh(literals: TemplateStringsArray, ...values: ShellArg[]): Shell
  */
 export function printLines(lines: readonly string[]): ShellCode {
   if (lines.length === 0) return ShellCode.trusted(':');
+  if (lines.some(hasYamlUnsafeCharacter)) return printText(lines.map((line) => `${line}\n`).join(''));
   return sh`printf '%s\\n' ${lines}`;
 }
 
-/** Shell code that prints `text` literally, with nothing appended. */
+/**
+ * Shell code that prints `text` literally, with nothing appended.
+ *
+ * User text is never a format: it is passed as `%s` arguments. The characters that the YAML
+ * of `cdk8s synth` cannot carry (see {@link shellQuote}) are written into the format this
+ * function builds, as octal escapes of their UTF-8 bytes, so the manifest holds only
+ * characters kubectl reads back as they are and the file gets every byte.
+ */
 export function printText(text: string): ShellCode {
-  return sh`printf '%s' ${text}`;
+  if (!hasYamlUnsafeCharacter(text)) return sh`printf '%s' ${text}`;
+  const runs = splitYamlUnsafeRuns(text);
+  const format = runs.map((run, i) => (i % 2 === 1 ? octalEscapes(run) : run === '' ? '' : '%s')).join('');
+  const args = runs.filter((run, i) => i % 2 === 0 && run !== '');
+  return sh`printf ${ShellCode.trusted(`'${format}'`)} ${args}`;
 }
 
 /**
@@ -93,8 +132,12 @@ export function printText(text: string): ShellCode {
  *
  * The temporary name is `<dir>/.<name>.tmp.<pid>`, a hidden name that readers polling
  * the directory for complete files skip.
+ *
+ * @param path the file: absolute and normalized, not `/`, its name at most 242 bytes so
+ *   the temporary name fits NAME_MAX (a `PropError` otherwise)
  */
 export function atomicWrite(path: string, producer: ShellCode): ShellCode {
+  checkWrittenFilePath(PropContext.named('atomicWrite'), 'path', path);
   const slash = path.lastIndexOf('/');
   const dir = path.slice(0, slash) || '/';
   const tmpPrefix = `${dir === '/' ? '' : dir}/.${path.slice(slash + 1)}.tmp.`;

@@ -1,5 +1,5 @@
 import { PropContext } from '../core/errors';
-import { checkNoNulByte } from '../core/prop-checks';
+import { checkUnicodeText } from '../core/prop-checks';
 
 // The rules for what the git containers may be asked to clone: URL, ref and path.
 
@@ -132,6 +132,7 @@ export function httpsServerUrl(url: string): string {
  * refuses what `git clone --branch` cannot take (a full `refs/...` name, `HEAD`).
  */
 export function checkGitRef(ctx: PropContext, prop: string, ref: string): string {
+  checkUnicodeText(ctx, prop, ref);
   const rule = gitRefRule(ref);
   if (rule) throw ctx.error('GIT_REF', prop, ref, `is not a branch or tag name: ${rule}`);
   return ref;
@@ -162,7 +163,7 @@ function gitRefRule(ref: string): string | undefined {
  * ever reaches the shell as a quoted word.
  */
 export function checkRepoSubPath(ctx: PropContext, prop: string, path: string): string {
-  checkNoNulByte(ctx, prop, path);
+  checkUnicodeText(ctx, prop, path);
   if (path === '') throw ctx.error('REPO_PATH', prop, path, 'is empty: leave it unset to serve the whole repository');
   if (path.startsWith('/'))
     throw ctx.error('REPO_PATH', prop, path, 'is not a path inside the repository: it must be relative, without a leading "/"');

@@ -5,7 +5,7 @@ import { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from '
 import { PropContext } from '../core/errors';
 import { GIT_IMAGE_USER, IMAGE_PINS } from '../core/images';
 import { makeNativeSidecar } from '../core/manifest-patches';
-import { checkImage, checkSecretKey, checkWholeSeconds } from '../core/prop-checks';
+import { checkExecArgs, checkImage, checkResources, checkSecretKey, checkWholeSeconds } from '../core/prop-checks';
 import { SecurityPreset } from '../core/security-preset';
 import { Warnings } from '../core/warnings';
 import { warnIfUnpinned } from '../httpd/httpd-container';
@@ -210,6 +210,17 @@ export function addGitSiteContainers(
     mounts.push({ path: GIT_SITE.caPath, volume: caVolume, readOnly: true });
   }
   const preset = options.gitSecurityPreset ?? DEFAULT_SECURITY_PRESETS.git;
+  const resources = checkResources(ctx, 'gitResources', options.gitResources ?? DEFAULT_RESOURCES.git);
+  for (const name of [GIT_SITE.initContainerName, ...(intervalSeconds === undefined ? [] : [GIT_SITE.syncContainerName])]) {
+    if ([...workload.containers, ...workload.initContainers].some((c) => c.name === name)) {
+      throw ctx.error(
+        'NAME_CLASH',
+        'containerName',
+        name,
+        'is the name of a git container of the pod: two containers of one name are refused by the API server; choose another name',
+      );
+    }
+  }
   const container = (name: string, command: string[]): kplus.ContainerProps => ({
     name,
     image,
@@ -217,15 +228,19 @@ export function addGitSiteContainers(
     command,
     workingDir: GIT_SITE.mountPath,
     envVariables: { HOME: kplus.EnvValue.fromValue(GIT_SITE.homePath) },
-    resources: options.gitResources ?? DEFAULT_RESOURCES.git,
+    resources,
     volumeMounts: mounts,
   });
 
-  const initContainer = workload.addInitContainer(container(GIT_SITE.initContainerName, script.initScript.toCommand()));
+  const wayOut = 'shorten the repository URL, ref and sub-path';
+  const initContainer = workload.addInitContainer(
+    container(GIT_SITE.initContainerName, [...checkExecArgs(ctx, 'repository', options.repository, script.initScript.toCommand(), wayOut)]),
+  );
   preset.applyToContainer(workload, initContainer);
   let syncContainer: kplus.Container | undefined;
   if (intervalSeconds !== undefined) {
-    const props = container(GIT_SITE.syncContainerName, script.syncScript(intervalSeconds, ctx, 'syncInterval').toCommand());
+    const sync = script.syncScript(intervalSeconds, ctx, 'syncInterval').toCommand();
+    const props = container(GIT_SITE.syncContainerName, [...checkExecArgs(ctx, 'repository', options.repository, sync, wayOut)]);
     syncContainer = options.nativeSidecar ? workload.addInitContainer(props) : workload.addContainer(props);
     if (options.nativeSidecar) makeNativeSidecar(workload, syncContainer);
     preset.applyToContainer(workload, syncContainer);

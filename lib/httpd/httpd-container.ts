@@ -4,7 +4,15 @@ import { Construct } from 'constructs';
 import { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from '../core/defaults';
 import { PropContext } from '../core/errors';
 import { HTTPD } from '../core/images';
-import { checkAbsolutePath, checkDnsLabel, checkImage, checkNoNulBytes, isPinnedImage } from '../core/prop-checks';
+import {
+  checkAbsolutePath,
+  checkDnsLabel,
+  checkEach,
+  checkImage,
+  checkManifestText,
+  checkResources,
+  isPinnedImage,
+} from '../core/prop-checks';
 import { SecurityPreset } from '../core/security-preset';
 import { Warnings } from '../core/warnings';
 
@@ -30,6 +38,46 @@ export function checkVolumeNameFree(ctx: PropContext, prop: string, volumeName: 
     );
   }
   return volumeName;
+}
+
+/**
+ * A path a container already mounts a volume at, and what for (for the message).
+ * @internal
+ */
+export interface TakenMountPath {
+  /** The mount path. */
+  readonly path: string;
+  /** What is mounted there, e.g. `httpd's logs volume`. */
+  readonly what: string;
+}
+
+/**
+ * Throws unless no volume of the container is mounted at `path` yet: the API server refuses
+ * a container with two mounts at one path (`must be unique`).
+ * @internal
+ */
+export function checkMountPathFree(ctx: PropContext, prop: string, path: string, taken: readonly TakenMountPath[]): string {
+  const clash = taken.find((mount) => mount.path === path);
+  if (clash) {
+    throw ctx.error(
+      'MOUNT_PATH',
+      prop,
+      path,
+      `is where ${clash.what} is mounted in the same container: the API server refuses two volumes at one path; choose another path`,
+    );
+  }
+  return path;
+}
+
+/**
+ * Checks the literal values of environment variables, which the manifest holds as they are
+ * (see {@link checkManifestText}); values taken from fields, Secrets or ConfigMaps are not text.
+ * @internal
+ */
+export function checkEnvValues(ctx: PropContext, prop: string, env: { readonly [name: string]: kplus.EnvValue } | undefined): void {
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (typeof value.value === 'string') checkManifestText(ctx, `${prop}[${JSON.stringify(name)}]`, value.value);
+  }
 }
 
 /**
@@ -199,8 +247,18 @@ export function addHttpdContainer(
   const image = checkImage(ctx, 'image', options.image ?? HTTPD.image);
   const name = checkDnsLabel(ctx, 'containerName', options.name ?? 'httpd');
   const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', options.htdocsPath ?? HTTPD.htdocsPath);
-  checkNoNulBytes(ctx, 'command', options.command);
-  checkNoNulBytes(ctx, 'args', options.args);
+  // The container runs them as they are, without a shell: the manifest holds them unchanged.
+  checkEach(ctx, 'command', options.command, checkManifestText);
+  checkEach(ctx, 'args', options.args, checkManifestText);
+  checkEnvValues(ctx, 'envVariables', options.envVariables);
+  const resources = checkResources(ctx, 'resources', options.resources ?? DEFAULT_RESOURCES.httpd);
+  const mounts: TakenMountPath[] = [{ path: HTTPD.logsPath, what: "httpd's logs volume" }];
+  checkMountPathFree(ctx, 'htdocsPath', htdocsPath, mounts);
+  mounts.push({ path: htdocsPath, what: 'the htdocs volume' });
+  options.volumeMounts?.forEach((mount, i) => {
+    checkMountPathFree(ctx, `volumeMounts[${i}].path`, mount.path, mounts);
+    mounts.push({ path: mount.path, what: `volume '${mount.volume.name}'` });
+  });
   warnIfUnpinned(scope, 'image', image);
   const securityPreset = options.securityPreset ?? DEFAULT_SECURITY_PRESETS.httpd;
   const htdocsVolume = options.htdocsVolume ?? kplus.Volume.fromEmptyDir(scope, 'HtdocsVolume', HTTPD_VOLUMES.htdocs);
@@ -215,7 +273,7 @@ export function addHttpdContainer(
     command: options.command,
     args: options.args,
     ports: [{ number: HTTPD.port, name: 'http' }],
-    resources: options.resources ?? DEFAULT_RESOURCES.httpd,
+    resources,
     lifecycle: options.lifecycle,
     readiness: options.readiness === false ? undefined : (options.readiness ?? httpdReadinessProbe()),
     liveness: options.liveness === false ? undefined : (options.liveness ?? httpdLivenessProbe()),

@@ -9,7 +9,7 @@ import { addStandardSynthChecks } from '../synth-checks/checks';
 import { applyDrainDelay, DrainDelay, DrainOptions, drainDelay } from './drain-delay';
 import { addHttpdContainer, HttpdPodOptions, httpdReadinessProbe } from './httpd-container';
 import { addHttpService, HttpServiceOptions } from './http-service';
-import { postStartPageHook, postStartPageUrlPath } from './post-start-page';
+import { PageContentFrom, postStartPageHook, postStartPageMount, postStartPageUrlPath } from './post-start-page';
 import { WriteFileHook } from './write-file-hook';
 
 /** Properties of {@link HttpdWithPostStart}. */
@@ -20,6 +20,15 @@ export interface HttpdWithPostStartProps extends HttpdPodOptions, HttpServiceOpt
    * @default DEFAULT_POST_START_CONTENT
    */
   readonly content?: string | readonly string[];
+  /**
+   * Take the page from a ConfigMap key instead of `content`: for pages larger than the
+   * hook's script can hold (one exec argument, about 128 KiB). The ConfigMap is mounted
+   * read-only at `/etc/post-start-page` and the hook copies the key's file into htdocs
+   * atomically when the container starts (a later change of the ConfigMap reaches the
+   * page at the next container start).
+   * @default - the page is `content`
+   */
+  readonly contentFrom?: PageContentFrom;
   /**
    * Start the page with `the date is: <date>`, taken when the hook runs.
    * @default true
@@ -92,6 +101,7 @@ export class HttpdWithPostStart extends Construct {
       htdocsPath,
       fileName: props.fileName,
       content: props.content,
+      contentFrom: props.contentFrom,
       prependDate: props.prependDate,
       shell: props.shell,
     });
@@ -116,6 +126,7 @@ export class HttpdWithPostStart extends Construct {
       readiness: props.readiness ?? httpdReadinessProbe(postStartPageUrlPath(htdocsPath, props.fileName)),
       liveness: props.liveness,
       startup: props.startup,
+      volumeMounts: [postStartPageMount(this, props.contentFrom)].filter((mount) => mount !== undefined),
     }).container;
     applyDrainDelay(this, this.pod, this.container, this.drain, true);
 

@@ -1,18 +1,29 @@
 import * as kplus from 'cdk8s-plus-27';
 import { PropContext } from '../core/errors';
-import { checkAbsolutePath, checkNoNulByte, checkNoNulBytes } from '../core/prop-checks';
+import { checkAbsolutePath, checkEach, checkExecArgs, checkUnicodeText, checkWrittenFilePath } from '../core/prop-checks';
 import { atomicWrite, printLines, printText, sh, ShellCode, ShellScript } from '../core/shell';
 
 /** Properties of a {@link WriteFileHook}. */
 export interface WriteFileHookProps {
-  /** Absolute path of the file the hook writes, inside the container. */
+  /**
+   * Absolute path of the file the hook writes, inside the container. Its file name may have
+   * at most 242 bytes (the temporary name `.<name>.tmp.<pid>` must fit NAME_MAX).
+   */
   readonly path: string;
   /**
    * What the file holds: a string is written exactly as given; lines are each written
-   * followed by a newline. Written literally, whatever characters it holds.
+   * followed by a newline. Written literally, whatever characters it holds. The hook's
+   * script holds it, so it must fit one exec argument (about 128 KiB, less for text with
+   * many `'`); take a larger file from a mounted ConfigMap with `copyFrom`.
    * @default - nothing besides the date line
    */
   readonly content?: string | readonly string[];
+  /**
+   * Absolute path of a file inside the container (a mounted ConfigMap key, say) whose bytes
+   * the hook copies, instead of `content`. The copy is atomic like any write of the hook.
+   * @default - the file holds `content`
+   */
+  readonly copyFrom?: string;
   /**
    * Start the file with the line `the date is: <output of date>`, taken when the hook runs.
    * @default false
@@ -46,16 +57,28 @@ export class WriteFileHook {
    *   their own props pass theirs, so errors name the construct the user wrote
    */
   public constructor(props: WriteFileHookProps, ctx: PropContext = PropContext.named('WriteFileHook')) {
-    const path = checkAbsolutePath(ctx, 'path', props.path);
+    const path = checkWrittenFilePath(ctx, 'path', props.path);
     const shell = checkAbsolutePath(ctx, 'shell', props.shell ?? '/bin/sh');
+    if (props.copyFrom !== undefined && props.content !== undefined) {
+      throw ctx.error('PROP_CONFLICT', 'copyFrom', props.copyFrom, 'cannot be given with content: the file holds one or the other');
+    }
+    const copyFrom = props.copyFrom === undefined ? undefined : checkAbsolutePath(ctx, 'copyFrom', props.copyFrom);
     const content = props.content ?? [];
-    if (typeof content === 'string') checkNoNulByte(ctx, 'content', content);
-    else checkNoNulBytes(ctx, 'content', content);
+    if (typeof content === 'string') checkUnicodeText(ctx, 'content', content);
+    else checkEach(ctx, 'content', content, checkUnicodeText);
     const parts: ShellCode[] = [];
     if (props.prependDate) parts.push(sh`printf 'the date is: %s\\n' "$(date)"`);
-    parts.push(typeof content === 'string' ? printText(content) : printLines(content));
+    if (copyFrom !== undefined) parts.push(sh`cat ${copyFrom}`);
+    else parts.push(typeof content === 'string' ? printText(content) : printLines(content));
     const producer = ShellCode.lines(parts);
     this.script = new ShellScript({ shell }).add(atomicWrite(path, producer));
+    checkExecArgs(
+      ctx,
+      copyFrom === undefined ? 'content' : 'path',
+      copyFrom === undefined ? content : path,
+      this.script.toCommand(),
+      'take a large file from a mounted ConfigMap instead (copyFrom; contentFrom on HttpdWithPostStart, postStartContentFrom on PreStopAuditedPod)',
+    );
   }
 
   /** The exec command: `[shell, '-c', script]`. */

@@ -5,8 +5,10 @@ import { PropContext } from '../core/errors';
 import {
   checkCommand,
   checkDnsLabel,
+  checkEach,
+  checkExecArgs,
   checkIntegerRange,
-  checkNoNulBytes,
+  checkUnicodeText,
   checkOwnDirectory,
   checkAbsolutePath,
   checkWholeSeconds,
@@ -115,9 +117,11 @@ export class FlagFileDirectory {
       checkDnsLabel(ctx, 'containerName', options.containerName),
       checkWholeSeconds(ctx, 'preStopDelay', options.preStopDelay ?? Duration.seconds(0), 0, MAX_PRE_STOP_DELAY_SECONDS),
       checkAbsolutePath(ctx, 'shell', options.shell ?? '/bin/sh'),
-      checkNoNulBytes(ctx, 'flagLines', options.flagLines ?? []),
+      checkEach(ctx, 'flagLines', options.flagLines ?? [], checkUnicodeText),
     ] as const;
-    return sharedFrozen(['preStop', this.mountPath, ...inputs], () => buildPreStopFlagHook(this.mountPath, ...inputs));
+    const hook = sharedFrozen(['preStop', this.mountPath, ...inputs], () => buildPreStopFlagHook(this.mountPath, ...inputs));
+    checkExecArgs(ctx, 'flagLines', inputs[3], hook.script.toCommand(), 'write fewer or shorter flagLines');
+    return hook;
   }
 
   /**
@@ -143,8 +147,16 @@ export class FlagFileDirectory {
     const pollSeconds = checkWholeSeconds(ctx, 'pollInterval', options.pollInterval ?? Duration.seconds(5), 1, 3600);
     const maxAttempts = checkIntegerRange(ctx, 'maxAttempts', options.maxAttempts ?? 3, 1, 100);
     const cleanupTimeoutSeconds = checkWholeSeconds(ctx, 'cleanupTimeout', options.cleanupTimeout ?? Duration.seconds(60), 1, 86400);
-    return sharedFrozen(['collector', this.mountPath, cleanup, pollSeconds, maxAttempts, cleanupTimeoutSeconds], () =>
+    const collector = sharedFrozen(['collector', this.mountPath, cleanup, pollSeconds, maxAttempts, cleanupTimeoutSeconds], () =>
       buildCollectorScript(this.mountPath, cleanup, pollSeconds, maxAttempts, cleanupTimeoutSeconds),
     );
+    checkExecArgs(
+      ctx,
+      'cleanupCommand',
+      cleanup,
+      collector.script.toCommand(),
+      'put a long cleanup into a script file in the image (or a mounted ConfigMap) and run that',
+    );
+    return collector;
   }
 }

@@ -4,11 +4,15 @@ import { Construct } from 'constructs';
 import { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy, metadataWithName } from '../core/defaults';
 import { PropContext } from '../core/errors';
 import { IMAGE_PINS } from '../core/images';
-import { checkDnsLabel, checkDnsSubdomain, checkImage, checkLabels } from '../core/prop-checks';
+import { checkDnsLabel, checkDnsSubdomain, checkImage, checkLabels, checkResources } from '../core/prop-checks';
 import { SecurityPreset } from '../core/security-preset';
-import { warnIfUnpinned } from '../httpd/httpd-container';
+import { checkEnvValues, checkMountPathFree, warnIfUnpinned } from '../httpd/httpd-container';
+import { addStandardSynthChecks } from '../synth-checks/checks';
 import { CLEANUP_KILL_AFTER_SECONDS, CollectorScript } from './collector-script';
 import { FlagFileDirectory } from './flag-file-directory';
+
+// The collector's scratch directory, an emptyDir: the root filesystem is read-only.
+const COLLECTOR_TMP_PATH = '/tmp';
 
 /** Properties of {@link PreStopAuditCollector}. */
 export interface PreStopAuditCollectorProps {
@@ -148,6 +152,11 @@ export class PreStopAuditCollector extends Construct {
       ctx,
     );
     const securityPreset = props.securityPreset ?? DEFAULT_SECURITY_PRESETS.collector;
+    checkMountPathFree(ctx, 'flagDirectory.mountPath', this.flagDirectory.mountPath, [
+      { path: COLLECTOR_TMP_PATH, what: "the collector's scratch volume (an emptyDir for the cleanup)" },
+    ]);
+    checkEnvValues(ctx, 'envVariables', props.envVariables);
+    const resources = checkResources(ctx, 'resources', props.resources ?? DEFAULT_RESOURCES.collector);
 
     this.daemonSet = new kplus.DaemonSet(this, 'DaemonSet', {
       metadata: metadataWithName(name, labels),
@@ -163,17 +172,19 @@ export class PreStopAuditCollector extends Construct {
       imagePullPolicy: props.imagePullPolicy ?? defaultPullPolicy(image),
       command: this.script.script.toCommand(),
       envVariables: props.envVariables,
-      resources: props.resources ?? DEFAULT_RESOURCES.collector,
+      resources,
       volumeMounts: [
         // Read-write: the collector moves files out of the directory.
         { path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') },
         // Scratch space for the cleanup; the root filesystem is read-only.
-        { path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp') },
+        { path: COLLECTOR_TMP_PATH, volume: kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp') },
       ],
     });
     securityPreset.applyToContainer(this.daemonSet, this.container);
     securityPreset.applyToPod(this.daemonSet);
     const tolerations = props.tolerations ?? [kplus.NodeTaintQuery.any()];
     if (tolerations.length > 0) this.daemonSet.scheduling.tolerate(kplus.Node.tainted(...tolerations));
+    // Patches can still change names, mounts, resources and commands: check the final manifest too.
+    addStandardSynthChecks(this);
   }
 }

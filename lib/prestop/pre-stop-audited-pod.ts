@@ -7,9 +7,22 @@ import { HTTPD } from '../core/images';
 import { checkDnsSubdomain, checkLabels } from '../core/prop-checks';
 import { SecurityPreset } from '../core/security-preset';
 import { addPreStopDelayChecks, checkGracePeriod, SHUTDOWN_MARGIN } from '../httpd/drain-delay';
-import { addHttpdContainer, checkVolumeNameFree, HTTPD_VOLUMES, HttpdPodOptions, httpdReadinessProbe } from '../httpd/httpd-container';
+import {
+  addHttpdContainer,
+  checkMountPathFree,
+  checkVolumeNameFree,
+  HTTPD_VOLUMES,
+  HttpdPodOptions,
+  httpdReadinessProbe,
+} from '../httpd/httpd-container';
 import { addHttpService, HttpServiceOptions } from '../httpd/http-service';
-import { postStartPageHook, postStartPageUrlPath } from '../httpd/post-start-page';
+import {
+  PageContentFrom,
+  POST_START_PAGE_SOURCE,
+  postStartPageHook,
+  postStartPageMount,
+  postStartPageUrlPath,
+} from '../httpd/post-start-page';
 import { WriteFileHook } from '../httpd/write-file-hook';
 import { addStandardSynthChecks } from '../synth-checks/checks';
 import { GracePeriodRequirement } from '../synth-checks/grace-period';
@@ -65,6 +78,13 @@ export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOpti
    */
   readonly postStart?: boolean;
   /**
+   * Take the postStart page from a ConfigMap key instead of `postStartContent`, as
+   * `contentFrom` of {@link HttpdWithPostStart} does: for pages larger than the hook's script
+   * can hold (about 128 KiB).
+   * @default - the page is `postStartContent`
+   */
+  readonly postStartContentFrom?: PageContentFrom;
+  /**
    * The page the postStart hook writes after its `the date is: <date>` line: a string is
    * written exactly, lines are each followed by a newline.
    * @default DEFAULT_POST_START_CONTENT
@@ -117,7 +137,16 @@ export class PreStopAuditedPod extends Construct {
     const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
     const labels = checkLabels(ctx, 'labels', props.labels ?? {});
     const containerName = props.containerName ?? 'httpd';
-    checkVolumeNameFree(ctx, 'flagDirectory.volumeName', this.flagDirectory.volumeName, Object.values(HTTPD_VOLUMES));
+    const pageSource = (props.postStart ?? true) && props.postStartContentFrom !== undefined;
+    checkVolumeNameFree(ctx, 'flagDirectory.volumeName', this.flagDirectory.volumeName, [
+      ...Object.values(HTTPD_VOLUMES),
+      ...(pageSource ? [POST_START_PAGE_SOURCE.volumeName] : []),
+    ]);
+    checkMountPathFree(ctx, 'flagDirectory.mountPath', this.flagDirectory.mountPath, [
+      { path: HTTPD.htdocsPath, what: 'the htdocs volume' },
+      { path: HTTPD.logsPath, what: "httpd's logs volume" },
+      ...(pageSource ? [{ path: POST_START_PAGE_SOURCE.mountPath, what: "the postStart page's ConfigMap" }] : []),
+    ]);
     this.preStopHook = this.flagDirectory.preStopHook(
       { containerName, preStopDelay: props.preStopDelay, flagLines: props.flagLines, shell: props.shell },
       ctx,
@@ -130,7 +159,12 @@ export class PreStopAuditedPod extends Construct {
     };
     const graceSeconds = checkGracePeriod(ctx, 'terminationGracePeriod', props.terminationGracePeriod, requirement, 'preStopDelay');
     if (props.postStart ?? true) {
-      this.postStartHook = postStartPageHook(ctx, { htdocsPath: HTTPD.htdocsPath, content: props.postStartContent, shell: props.shell });
+      this.postStartHook = postStartPageHook(ctx, {
+        htdocsPath: HTTPD.htdocsPath,
+        content: props.postStartContent,
+        contentFrom: props.postStartContentFrom,
+        shell: props.shell,
+      });
     }
 
     this.pod = new kplus.Pod(this, 'Pod', {
@@ -149,7 +183,10 @@ export class PreStopAuditedPod extends Construct {
       readiness: props.readiness ?? httpdReadinessProbe(this.postStartHook ? postStartPageUrlPath(HTTPD.htdocsPath) : '/'),
       liveness: props.liveness,
       startup: props.startup,
-      volumeMounts: [{ path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') }],
+      volumeMounts: [
+        { path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') },
+        ...(pageSource ? [postStartPageMount(this, props.postStartContentFrom)!] : []),
+      ],
     }).container;
     this.service = addHttpService(this, ctx, this.pod, HTTPD.port, props, labels);
     // Patches and escape hatches can still change the grace period, mounts and labels:

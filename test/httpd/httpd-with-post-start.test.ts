@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as kplus from 'cdk8s-plus-27';
-import { HttpdWithPostStart, HttpdWithPostStartProps, PodSecurityLevel, SecurityPreset } from '../../lib';
+import { HttpdWithPostStart, HttpdWithPostStartProps, PodSecurityLevel, PreStopAuditedPod, SecurityPreset, WriteFileHook } from '../../lib';
 import { HOSTILE_STRINGS } from '../support/hostile';
 import { Manifest, newChart, only, synthValid } from '../support/manifests';
 import { Batch, SHELLS, tempDir } from '../support/run';
@@ -223,5 +223,58 @@ describe('bad props throw where they were written', () => {
     expect(() => SecurityPreset.baselineRoot({ addCapabilities: ['SYS_ADMIN' as never] })).toThrow(
       /SecurityPreset.baselineRoot \(prop addCapabilities\): "SYS_ADMIN" is not a capability the Baseline level allows/,
     );
+  });
+});
+
+describe('a large page from a ConfigMap (contentFrom)', () => {
+  // 300 KiB of text with every kind of hostile line: far more than one exec argument holds.
+  const page = Array.from({ length: 1200 }, (_, i) => `${HOSTILE_STRINGS[i % HOSTILE_STRINGS.length]} ${'\u2028ä'.repeat(40)}`).join('\n');
+
+  test('the same page as content is ARG_TOO_LONG; from a ConfigMap it is a valid manifest', () => {
+    expect(() => synth({ content: page })).toThrow(/ARG_TOO_LONG|MAX_ARG_STRLEN/);
+    const chart = newChart();
+    // binaryData (base64): the page holds U+2028, which ConfigMap `data` cannot carry to kubectl.
+    const configMap = new kplus.ConfigMap(chart, 'Page', { binaryData: { 'index.html': Buffer.from(page).toString('base64') } });
+    new HttpdWithPostStart(chart, 'web', { contentFrom: { configMap, key: 'index.html' } });
+    const manifests = synthValid(chart);
+    const pod = only(manifests, 'Pod');
+    const container = pod.spec.containers[0];
+    expect(pod.spec.volumes).toContainEqual({
+      name: 'post-start-page',
+      configMap: { name: only(manifests, 'ConfigMap').metadata.name, items: [{ key: 'index.html', path: 'page' }] },
+    });
+    expect(container.volumeMounts).toContainEqual({ name: 'post-start-page', mountPath: '/etc/post-start-page', readOnly: true });
+    expect(container.lifecycle.postStart.exec.command[2]).toContain("cat '/etc/post-start-page/page'");
+    expect(Buffer.byteLength(container.lifecycle.postStart.exec.command[2])).toBeLessThan(1000);
+  });
+
+  // The hook's copy, run for real: the mounted key is a file; the page is written atomically.
+  const dir = tempDir();
+  const source = join(dir, 'page');
+  writeFileSync(source, page);
+  const batch = new Batch();
+  const runs = SHELLS.map((shell) => {
+    const htdocs = join(dir, shell.replace(' ', '-'));
+    const hook = new WriteFileHook({ path: join(htdocs, 'index.html'), copyFrom: source, prependDate: true });
+    return { shell, htdocs, result: batch.add(() => ({ command: hook.command, shell })) };
+  });
+  test.each(runs)('the hook copies the mounted page byte for byte under $shell', ({ htdocs, result }) => {
+    expect(result()).toMatchObject({ status: 0, stderr: '' });
+    const written = readFileSync(join(htdocs, 'index.html'), 'utf8');
+    expect(written).toMatch(/^the date is: .+\n/);
+    expect(written.slice(written.indexOf('\n') + 1)).toBe(page);
+    expect(readdirSync(htdocs)).toEqual(['index.html']);
+  });
+
+  test('PreStopAuditedPod takes its postStart page from a ConfigMap the same way', () => {
+    const chart = newChart();
+    const configMap = kplus.ConfigMap.fromConfigMapName(chart, 'Page', 'site-page');
+    new PreStopAuditedPod(chart, 'audited', { postStartContentFrom: { configMap, key: 'page.html' } });
+    const pod = only(synthValid(chart), 'Pod');
+    expect(pod.spec.volumes).toContainEqual({
+      name: 'post-start-page',
+      configMap: { name: 'site-page', items: [{ key: 'page.html', path: 'page' }] },
+    });
+    expect(pod.spec.containers[0].lifecycle.postStart.exec.command[2]).toContain("cat '/etc/post-start-page/page'");
   });
 });

@@ -154,14 +154,14 @@ describe('synthesized objects', () => {
 
   test("the example chart is the seed's preStop scenario", () => {
     const [pod, service] = Testing.synth(new PreStopAuditedPodChart(Testing.app(), 'example'));
-    expect(pod.metadata).toMatchObject({ name: 'pod-httpd', labels: { component: 'httpd' } });
+    expect(pod.metadata).toMatchObject({ name: 'pod-httpd-audited', labels: { component: 'httpd' } });
     expect(pod.spec.containers[0].name).toBe('cntr-httpd');
     expect(pod.spec.volumes).toContainEqual({
       name: 'list-of-deleted-pods',
       hostPath: { path: '/tmp/ListOfDeletedPods', type: 'DirectoryOrCreate' },
     });
     expect(pod.spec.containers[0].lifecycle.postStart.exec.command[2]).toContain("'this content was created by the postStart hook'");
-    expect(service.metadata.name).toBe('svc-nodeport-httpd');
+    expect(service.metadata.name).toBe('svc-nodeport-httpd-audited');
     expect(service.spec.type).toBe('NodePort');
   });
 });

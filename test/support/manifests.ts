@@ -1,13 +1,18 @@
 import { Chart, Testing } from 'cdk8s';
 import { assertValidManifests, SnapshotManifest } from '../../lib/testing';
+import { expectYamlRoundTrip } from './yaml-round-trip';
 
 /** A synthesized object, loosely typed for assertions. */
 export type Manifest = SnapshotManifest;
 
-/** Synthesizes a chart and checks every object against the Kubernetes 1.27 schema. */
+/**
+ * Synthesizes a chart, checks every object against the Kubernetes 1.27 schema, and checks
+ * that the YAML `cdk8s synth` writes of them reads back the same with kubectl's decoder.
+ */
 export function synthValid(chart: Chart): Manifest[] {
   const manifests = Testing.synth(chart);
   assertValidManifests(manifests);
+  expectYamlRoundTrip(manifests);
   return manifests;
 }
 
