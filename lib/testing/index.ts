@@ -9,3 +9,16 @@
 export { KUBERNETES_SCHEMA_VERSION, type SchemaViolation, findSchemaViolations, assertValidManifests } from './k8s-schema';
 export { CDK8S_BOOKKEEPING_LABELS, type SynthSnapshotOptions, type SnapshotManifest, synthSnapshot } from './snapshot';
 export { warningsOf } from './warnings';
+export {
+  type PodSecurityLevel,
+  type PodSecurityOptions,
+  type PodSecurityViolation,
+  type PodSecurityEvaluation,
+  type PodTemplateLocation,
+  POD_SECURITY_LATEST_VERSION,
+  POD_SECURITY_SAFE_SYSCTLS,
+  evaluatePodSecurity,
+  findPodSecurityViolations,
+  assertPodSecurity,
+  findPodTemplate,
+} from './pod-security';
