@@ -15,6 +15,11 @@ import { join } from 'node:path';
 import { evaluatePodSecurity, PodSecurityLevel } from '../../lib/testing';
 import { podSecurityCorpus } from './pod-security-corpus';
 
+/** `PSS_E2E_RECORD=1` writes the server's verdicts of these cases for the offline unit test. */
+const RECORDED_CASES = ['baseline:latest', 'restricted:latest', 'baseline:v1.30', 'restricted:v1.24'];
+const RECORD_FILE = join(__dirname, '..', 'testing', 'pod-security-server-verdicts.json');
+const recorded: Record<string, Record<string, string | null>> = {};
+
 const KIT = '/tmp/kube-kit';
 const KUBECONFIG = process.env.KUBECONFIG ?? `${KIT}/data/admin.kubeconfig`;
 const KUBECTL = process.env.KUBECTL ?? (existsSync(`${KIT}/bin/kubectl`) ? `${KIT}/bin/kubectl` : 'kubectl');
@@ -152,6 +157,14 @@ function serverVerdicts(level: PodSecurityLevel, version: string, pods: readonly
       `${compared - verdictDisagreements.length} verdicts agree, ` +
       `${compared - verdictDisagreements.length - messageDisagreements.length} with the same message; ${invalid.length} not valid pods`;
     console.log(summary);
+    if (process.env.PSS_E2E_RECORD === '1' && RECORDED_CASES.includes(`${level}:${version}`)) {
+      recorded[`${level}:${version}`] = Object.fromEntries(corpus.map((c) => [c.name, server.get(c.name)?.message ?? null]));
+      const header =
+        'recorded by PSS_E2E_RECORD=1 npx jest -c jest.e2e.config.js, from a Kubernetes v1.36.2 API server (OpenShift fork of 1.36.2)';
+      writeFileSync(RECORD_FILE, JSON.stringify({ '//': header, verdicts: recorded }));
+      // formatted as `npm run lint` checks it (prettier 3 cannot be imported under jest's CommonJS)
+      spawnSync(join(__dirname, '..', '..', 'node_modules', '.bin', 'prettier'), ['--write', RECORD_FILE]);
+    }
     expect({ invalid, verdictDisagreements, messageDisagreements }).toEqual({
       invalid: [],
       verdictDisagreements: [],
