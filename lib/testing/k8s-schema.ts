@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
 import type { default as AjvType, ValidateFunction } from 'ajv';
 
 /**
@@ -60,29 +61,47 @@ function loadSchemas(modelsDir: string): Map<string, JsonSchema> {
   return captured;
 }
 
+/** Where kubernetes-models is installed, and its version. */
+function modelsPackage(): { dir: string; version: string } {
+  const dir = dirname(requirePeer(() => require.resolve('kubernetes-models/package.json')));
+  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+  return { dir, version };
+}
+
+/**
+ * The cache folder: `CDK8S_POD_LIFECYCLE_CACHE_DIR`, else `node_modules/.cache/cdk8s-pod-lifecycle`
+ * next to the kubernetes-models in use.
+ */
+function cacheDir(modelsDir: string): string {
+  return process.env.CDK8S_POD_LIFECYCLE_CACHE_DIR || join(modelsDir, '..', '.cache', 'cdk8s-pod-lifecycle');
+}
+
+/** Writes a cache file under a temporary name, then renames it, so a reader never sees half a file; false when not writable. */
+function writeAtomically(file: string, data: string | Uint8Array): boolean {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+    return true;
+  } catch {
+    return false; // a read-only node_modules: work from memory
+  }
+}
+
 // Requiring kubernetes-models' ~2,400 schema modules costs ~0.3 s in node and more under
 // jest, which loads them again for every test file. The captured schemas are plain JSON:
-// keep them once per installed version in node_modules/.cache (written to a temporary name,
-// then renamed, so a reader never sees half a file); without a writable cache, load anew.
+// keep them once per installed version in the cache folder; without a writable cache, load anew.
 function cachedSchemas(): Map<string, JsonSchema> {
-  const modelsDir = dirname(requirePeer(() => require.resolve('kubernetes-models/package.json')));
-  const { version } = JSON.parse(readFileSync(join(modelsDir, 'package.json'), 'utf8')) as { version: string };
-  const cacheDir = join(modelsDir, '..', '.cache', 'cdk8s-pod-lifecycle');
-  const cacheFile = join(cacheDir, `k8s-schemas-${version}.json`);
+  const models = modelsPackage();
+  const cacheFile = join(cacheDir(models.dir), `k8s-schemas-${models.version}.json`);
   try {
     return new Map(JSON.parse(readFileSync(cacheFile, 'utf8')) as [string, JsonSchema][]);
   } catch {
     // no cache yet, or unreadable: load the modules
   }
-  const schemas = loadSchemas(modelsDir);
-  try {
-    mkdirSync(cacheDir, { recursive: true });
-    const tmp = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify([...schemas]));
-    renameSync(tmp, cacheFile);
-  } catch {
-    // a read-only node_modules: every run loads the modules
-  }
+  const schemas = loadSchemas(models.dir);
+  writeAtomically(cacheFile, JSON.stringify([...schemas]));
   return schemas;
 }
 
@@ -102,46 +121,161 @@ function closeObjects(schema: unknown): unknown {
 
 const QUANTITY = /^[+-]?(\d+|\d+\.\d*|\.\d+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?\d+)?$/;
 
-class SchemaIndex {
+/**
+ * The formats of the Kubernetes OpenAPI schema. Compiled validators (and the standalone code
+ * cached on disk, which refers to them as `formats.<name>`) use these very functions.
+ */
+const FORMATS = {
+  int32: { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) <= 2 ** 31 },
+  int64: { type: 'number', validate: (n: number) => Number.isInteger(n) },
+  double: true,
+  byte: /^[A-Za-z0-9+/]*={0,2}$/,
+  quantity: QUANTITY,
+  'date-time': true,
+  'int-or-string': true,
+  string: true,
+} as const;
+
+/** Bump when closeObjects, FORMATS or the ajv options change: the cached validators are then rebuilt. */
+const GENERATOR_VERSION = 1;
+
+/** Compiles validators with ajv from the schemas: the slow path, taken once per kind per cache. */
+class SchemaCompiler {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer, loaded on first use
-  private readonly ajv: AjvType = new (requirePeer(() => require('ajv') as { default: typeof AjvType }).default)({
+  private readonly ajvModule = requirePeer(() => require('ajv') as typeof import('ajv'));
+  private readonly ajv: AjvType = new this.ajvModule.default({
     strict: false,
     allErrors: true,
+    code: { source: true, formats: this.ajvModule._`formats` },
   });
-  private readonly byKind = new Map<string, string>();
-  private readonly compiled = new Map<string, ValidateFunction>();
+  /** `apiVersion/kind` to schema id. */
+  public readonly kinds = new Map<string, string>();
 
   public constructor() {
-    this.ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) <= 2 ** 31 });
-    this.ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
-    this.ajv.addFormat('double', true);
-    this.ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
-    this.ajv.addFormat('quantity', QUANTITY);
-    this.ajv.addFormat('date-time', true);
-    this.ajv.addFormat('int-or-string', true);
-    this.ajv.addFormat('string', true);
+    for (const [name, format] of Object.entries(FORMATS)) this.ajv.addFormat(name, format as never);
     for (const [id, schema] of cachedSchemas()) {
       this.ajv.addSchema(closeObjects(schema) as JsonSchema, id);
       const props = schema.properties as { apiVersion?: { enum?: string[] }; kind?: { enum?: string[] } } | undefined;
       const apiVersion = props?.apiVersion?.enum?.[0];
       const kind = props?.kind?.enum?.[0];
-      if (apiVersion && kind) this.byKind.set(`${apiVersion}/${kind}`, id);
+      if (apiVersion && kind) this.kinds.set(`${apiVersion}/${kind}`, id);
     }
   }
 
-  public validator(apiVersion: string, kind: string): ValidateFunction | undefined {
-    const id = this.byKind.get(`${apiVersion}/${kind}`);
-    if (!id) return undefined;
-    let fn = this.compiled.get(id);
-    if (!fn) {
-      fn = this.ajv.getSchema(id)!;
-      this.compiled.set(id, fn);
-    }
-    return fn;
+  /** The compiled validator of a schema id and its standalone code (a CommonJS module body). */
+  public compile(id: string): { validate: ValidateFunction; code: string } {
+    const validate = this.ajv.getSchema(id)!;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- part of the optional peer ajv
+    const standalone = require('ajv/dist/standalone') as typeof import('ajv/dist/standalone');
+    return { validate, code: standalone.default(this.ajv, validate) };
   }
 }
 
-let index: SchemaIndex | undefined;
+/**
+ * The validators per kind, fast: ajv's standalone code of each kind is kept in the cache
+ * folder (`k8s-validators-<kubernetes-models>-ajv<ajv>-g<generator>/`), with V8's code
+ * cache of it, so a fresh process (every jest test file) loads a kind's validator in a few
+ * milliseconds instead of compiling the schemas (~0.4 s). A missing or damaged file is
+ * rebuilt; without a writable cache everything is compiled in memory, as before.
+ */
+class ValidatorCache {
+  private readonly dir: string;
+  private compiler: SchemaCompiler | undefined;
+  private kindIndex: Map<string, string> | undefined;
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  public constructor() {
+    const models = modelsPackage();
+    const ajvPackage = requirePeer(() => require.resolve('ajv/package.json'));
+    const { version: ajvVersion } = JSON.parse(readFileSync(ajvPackage, 'utf8')) as { version: string };
+    this.dir = join(cacheDir(models.dir), `k8s-validators-${models.version}-ajv${ajvVersion}-g${GENERATOR_VERSION}`);
+  }
+
+  private getCompiler(): SchemaCompiler {
+    return (this.compiler ??= new SchemaCompiler());
+  }
+
+  /** The schema id of each `apiVersion/kind`. */
+  public kinds(): Map<string, string> {
+    if (this.kindIndex) return this.kindIndex;
+    const file = join(this.dir, 'kinds.json');
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as [string, string][];
+      if (Array.isArray(parsed)) return (this.kindIndex = new Map(parsed));
+    } catch {
+      // not built yet, or damaged: build it from the schemas
+    }
+    this.kindIndex = this.getCompiler().kinds;
+    writeAtomically(file, JSON.stringify([...this.kindIndex]));
+    return this.kindIndex;
+  }
+
+  public validator(apiVersion: string, kind: string): ValidateFunction | undefined {
+    const id = this.kinds().get(`${apiVersion}/${kind}`);
+    if (!id) return undefined;
+    let validate = this.validators.get(id);
+    if (!validate) {
+      validate = this.load(id) ?? this.build(id);
+      this.validators.set(id, validate);
+    }
+    return validate;
+  }
+
+  /** The cached standalone validator of `id`, or undefined if there is none or it is damaged. */
+  private load(id: string): ValidateFunction | undefined {
+    const file = join(this.dir, `${id}.js`);
+    const codeCacheFile = join(this.dir, `${id}.v8-${process.versions.v8}.cache`);
+    let source: string;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    let cachedData: Buffer | undefined;
+    try {
+      cachedData = readFileSync(codeCacheFile);
+    } catch {
+      // first load on this Node.js: made below
+    }
+    try {
+      const script = new Script(`(function (module, exports, require, formats) {${source}\n})`, { filename: file, cachedData });
+      const mod: { exports: unknown } = { exports: {} };
+      (script.runInThisContext() as (m: object, e: unknown, r: (name: string) => unknown, f: typeof FORMATS) => void)(
+        mod,
+        mod.exports,
+        (name: string) => requirePeer(() => require(name) as unknown),
+        FORMATS,
+      );
+      const validate = mod.exports as ValidateFunction;
+      if (typeof validate !== 'function') return undefined;
+      if (cachedData === undefined || script.cachedDataRejected) {
+        // After the first validation the functions it needed are compiled too: cache them all.
+        let cached = false;
+        const wrapped = ((data: unknown) => {
+          const ok = validate(data);
+          wrapped.errors = validate.errors;
+          if (!cached) {
+            cached = true;
+            writeAtomically(codeCacheFile, script.createCachedData());
+          }
+          return ok;
+        }) as ValidateFunction;
+        return wrapped;
+      }
+      return validate;
+    } catch {
+      return undefined; // damaged: rebuilt
+    }
+  }
+
+  private build(id: string): ValidateFunction {
+    const { validate, code } = this.getCompiler().compile(id);
+    writeAtomically(join(this.dir, `${id}.js`), code);
+    return validate;
+  }
+}
+
+let index: ValidatorCache | undefined;
 
 /**
  * Checks manifests (plain objects, as `Testing.synth(chart)` returns them) against the
@@ -149,7 +283,13 @@ let index: SchemaIndex | undefined;
  * an empty list means all objects are valid.
  */
 export function findSchemaViolations(manifests: readonly unknown[]): SchemaViolation[] {
-  index ??= new SchemaIndex();
+  // The first call reads the kind index (built from the schemas if there is none), so a
+  // missing peer dependency is reported at once, whatever the manifests.
+  if (!index) {
+    const fresh = new ValidatorCache();
+    fresh.kinds();
+    index = fresh;
+  }
   const violations: SchemaViolation[] = [];
   for (const manifest of manifests) {
     const m = manifest as { apiVersion?: string; kind?: string; metadata?: { name?: string } };
