@@ -243,6 +243,8 @@ class ValidatorCache {
       (script.runInThisContext() as (m: object, e: unknown, r: (name: string) => unknown, f: typeof FORMATS) => void)(
         mod,
         mod.exports,
+        // ajv's runtime helpers (ajv/dist/runtime/*), which the standalone code requires
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- module names come from the generated code
         (name: string) => requirePeer(() => require(name) as unknown),
         FORMATS,
       );
