@@ -14,6 +14,7 @@ export {
   type PodSecurityOptions,
   type PodSecurityViolation,
   type PodSecurityEvaluation,
+  type FailedPodSecurityCheck,
   type PodTemplateLocation,
   POD_SECURITY_LATEST_VERSION,
   POD_SECURITY_SAFE_SYSCTLS,
@@ -22,3 +23,12 @@ export {
   assertPodSecurity,
   findPodTemplate,
 } from './pod-security';
+export {
+  type RuntimeProblem,
+  type RuntimeRule,
+  type RuntimeRuleOptions,
+  RUNTIME_RULES,
+  MAX_ARG_STRLEN,
+  findRuntimeProblems,
+} from './runtime-rules';
+export { type YamlTextProblem, findYamlTextProblems, findLoneSurrogates } from './yaml-text';

@@ -44,6 +44,16 @@ export interface PodSecurityViolation {
   readonly message: string;
 }
 
+/** One check a pod failed, as the API server reports it. */
+export interface FailedPodSecurityCheck {
+  /** The check's id, e.g. `runAsNonRoot`. */
+  readonly rule: string;
+  /** The API server's reason, e.g. `runAsNonRoot != true`. */
+  readonly reason: string;
+  /** The API server's detail, e.g. `pod or container "c" must set securityContext.runAsNonRoot=true`. */
+  readonly detail: string;
+}
+
 /** What the API server says about one pod-bearing object: its checks that failed. */
 export interface PodSecurityEvaluation {
   /** `Kind/name` of the object, as in {@link PodSecurityViolation.object}. */
@@ -51,7 +61,7 @@ export interface PodSecurityEvaluation {
   /** JSON pointer to the pod template (`/spec/template` for a Deployment, `` for a Pod). */
   readonly templatePath: string;
   /** The checks that failed, in the API server's order. */
-  readonly failed: readonly { readonly rule: string; readonly reason: string; readonly detail: string }[];
+  readonly failed: readonly FailedPodSecurityCheck[];
   /**
    * The text the API server puts after `pods "name" is forbidden: ` (undefined when allowed), e.g.
    * `violates PodSecurity "restricted:latest": runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true)`.
@@ -891,7 +901,7 @@ export function evaluatePodSecurity(
     if (!template) continue;
     const object = objectName(manifest as Obj);
     const pod = podView(template, (manifest as Obj).kind === 'Pod');
-    const failed: { rule: string; reason: string; detail: string }[] = [];
+    const failed: FailedPodSecurityCheck[] = [];
     const violations: PodSecurityViolation[] = [];
     for (const check of checks) {
       const r = check.fn(pod);
