@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import type { default as AjvType, ValidateFunction } from 'ajv';
@@ -137,21 +137,23 @@ const FORMATS = {
 } as const;
 
 /** Bump when closeObjects, FORMATS or the ajv options change: the cached validators are then rebuilt. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 /** Compiles validators with ajv from the schemas: the slow path, taken once per kind per cache. */
 class SchemaCompiler {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer, loaded on first use
   private readonly ajvModule = requirePeer(() => require('ajv') as typeof import('ajv'));
-  private readonly ajv: AjvType = new this.ajvModule.default({
-    strict: false,
-    allErrors: true,
-    code: { source: true, formats: this.ajvModule._`formats` },
-  });
+  private readonly ajv: AjvType;
   /** `apiVersion/kind` to schema id. */
   public readonly kinds = new Map<string, string>();
 
-  public constructor() {
+  /** @param standalone keep the source of compiled validators, for {@link SchemaCompiler.compile}'s standalone code */
+  public constructor(private readonly standalone: boolean) {
+    this.ajv = new this.ajvModule.default({
+      strict: false,
+      allErrors: true,
+      ...(standalone ? { code: { source: true, formats: this.ajvModule._`formats` } } : {}),
+    });
     for (const [name, format] of Object.entries(FORMATS)) this.ajv.addFormat(name, format as never);
     for (const [id, schema] of cachedSchemas()) {
       this.ajv.addSchema(closeObjects(schema) as JsonSchema, id);
@@ -162,27 +164,77 @@ class SchemaCompiler {
     }
   }
 
-  /** The compiled validator of a schema id and its standalone code (a CommonJS module body). */
-  public compile(id: string): { validate: ValidateFunction; code: string } {
-    const validate = this.ajv.getSchema(id)!;
+  /** Whether the schemas have this id. */
+  public has(id: string): boolean {
+    return this.ajv.getSchema(id) !== undefined;
+  }
+
+  /**
+   * The compiled validators of schema ids, and their standalone code: a CommonJS module whose
+   * exports are the validators by id (empty without `standalone`).
+   */
+  public compile(ids: readonly string[]): { validators: Exports; code: string } {
+    const validators: Exports = {};
+    for (const id of ids) validators[id] = this.ajv.getSchema(id)!;
+    if (!this.standalone) return { validators, code: '' };
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- part of the optional peer ajv
     const standalone = require('ajv/dist/standalone') as typeof import('ajv/dist/standalone');
-    return { validate, code: standalone.default(this.ajv, validate) };
+    return { validators, code: standalone.default(this.ajv, Object.fromEntries(ids.map((id) => [id, id]))) };
   }
 }
 
 /**
- * The validators per kind, fast: ajv's standalone code of each kind is kept in the cache
- * folder (`k8s-validators-<kubernetes-models>-ajv<ajv>-g<generator>/`), with V8's code
- * cache of it, so a fresh process (every jest test file) loads a kind's validator in a few
- * milliseconds instead of compiling the schemas (~0.4 s). A missing or damaged file is
- * rebuilt; without a writable cache everything is compiled in memory, as before.
+ * The kinds most charts hold. Their validators are kept in one module, `common.js`, where the
+ * definitions they share (PodSpec, ObjectMeta, ...) are compiled once: loading it costs about
+ * what one workload's own module would. Any other kind gets a module of its own.
+ */
+const COMMON_KINDS = [
+  'io.k8s.api.core.v1.Pod',
+  'io.k8s.api.core.v1.PodTemplate',
+  'io.k8s.api.core.v1.ReplicationController',
+  'io.k8s.api.apps.v1.Deployment',
+  'io.k8s.api.apps.v1.StatefulSet',
+  'io.k8s.api.apps.v1.DaemonSet',
+  'io.k8s.api.apps.v1.ReplicaSet',
+  'io.k8s.api.batch.v1.Job',
+  'io.k8s.api.batch.v1.CronJob',
+  'io.k8s.api.core.v1.Service',
+  'io.k8s.api.core.v1.ConfigMap',
+  'io.k8s.api.core.v1.Secret',
+  'io.k8s.api.core.v1.ServiceAccount',
+  'io.k8s.api.core.v1.Namespace',
+  'io.k8s.api.core.v1.PersistentVolumeClaim',
+  'io.k8s.api.networking.v1.Ingress',
+  'io.k8s.api.networking.v1.NetworkPolicy',
+  'io.k8s.api.policy.v1.PodDisruptionBudget',
+  'io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler',
+  'io.k8s.api.rbac.v1.Role',
+  'io.k8s.api.rbac.v1.RoleBinding',
+  'io.k8s.api.rbac.v1.ClusterRole',
+  'io.k8s.api.rbac.v1.ClusterRoleBinding',
+];
+const COMMON = new Set(COMMON_KINDS);
+
+type Exports = Record<string, ValidateFunction>;
+
+/**
+ * The validators per kind, fast: ajv's standalone code is kept in the cache folder
+ * (`k8s-validators-<kubernetes-models>-ajv<ajv>-g<generator>/`: `common.js` for the usual kinds,
+ * `<schema id>.js` for others), with V8's code cache of each, so a fresh process (every jest
+ * test file) loads its validators in a few milliseconds instead of compiling the schemas
+ * (~0.4 s). A missing or damaged file is rebuilt; without a writable cache everything is
+ * compiled in memory, as before.
  */
 class ValidatorCache {
+  /** `CDK8S_POD_LIFECYCLE_STANDALONE=0`: compile every validator in memory, as before the cache (for comparisons). */
+  private readonly standalone = process.env.CDK8S_POD_LIFECYCLE_STANDALONE !== '0';
   private readonly dir: string;
   private compiler: SchemaCompiler | undefined;
   private kindIndex: Map<string, string> | undefined;
   private readonly validators = new Map<string, ValidateFunction>();
+  private readonly modules = new Map<string, Exports | undefined>();
+  /** Modules loaded without an accepted V8 code cache: written after the call that used them. */
+  private readonly pendingCodeCaches: { file: string; script: Script }[] = [];
 
   public constructor() {
     const models = modelsPackage();
@@ -192,12 +244,13 @@ class ValidatorCache {
   }
 
   private getCompiler(): SchemaCompiler {
-    return (this.compiler ??= new SchemaCompiler());
+    return (this.compiler ??= new SchemaCompiler(this.standalone));
   }
 
   /** The schema id of each `apiVersion/kind`. */
   public kinds(): Map<string, string> {
     if (this.kindIndex) return this.kindIndex;
+    if (!this.standalone) return (this.kindIndex = this.getCompiler().kinds);
     const file = join(this.dir, 'kinds.json');
     try {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as [string, string][];
@@ -215,16 +268,45 @@ class ValidatorCache {
     if (!id) return undefined;
     let validate = this.validators.get(id);
     if (!validate) {
-      validate = this.load(id) ?? this.build(id);
+      validate = this.standalone ? this.fromModule(id) : this.getCompiler().compile([id]).validators[id];
       this.validators.set(id, validate);
     }
     return validate;
   }
 
-  /** The cached standalone validator of `id`, or undefined if there is none or it is damaged. */
-  private load(id: string): ValidateFunction | undefined {
-    const file = join(this.dir, `${id}.js`);
-    const codeCacheFile = join(this.dir, `${id}.v8-${process.versions.v8}.cache`);
+  /** The validator of `id` from its cached module, built (and written) first if missing or damaged. */
+  private fromModule(id: string): ValidateFunction {
+    const name = COMMON.has(id) ? 'common' : id;
+    if (!this.modules.has(name)) this.modules.set(name, this.load(name));
+    const cached = this.modules.get(name)?.[id];
+    if (typeof cached === 'function') return cached;
+    if (!this.writable()) return this.getCompiler().compile([id]).validators[id]; // nothing to share with a later process
+    const ids = name === 'common' ? COMMON_KINDS.filter((k) => this.getCompiler().has(k)) : [id];
+    const { validators, code } = this.getCompiler().compile(ids);
+    writeAtomically(join(this.dir, `${name}.js`), code);
+    this.modules.set(name, validators);
+    return validators[id];
+  }
+
+  private canWrite: boolean | undefined;
+  /** Whether the cache folder can be created and written. */
+  private writable(): boolean {
+    if (this.canWrite === undefined) {
+      try {
+        mkdirSync(this.dir, { recursive: true });
+        accessSync(this.dir, constants.W_OK);
+        this.canWrite = true;
+      } catch {
+        this.canWrite = false;
+      }
+    }
+    return this.canWrite;
+  }
+
+  /** A cached standalone module, or undefined if there is none or it is damaged. */
+  private load(name: string): Exports | undefined {
+    const file = join(this.dir, `${name}.js`);
+    const codeCacheFile = join(this.dir, `${name}.v8-${process.versions.v8}.cache`);
     let source: string;
     try {
       source = readFileSync(file, 'utf8');
@@ -235,7 +317,7 @@ class ValidatorCache {
     try {
       cachedData = readFileSync(codeCacheFile);
     } catch {
-      // first load on this Node.js: made below
+      // first load on this Node.js: written after first use
     }
     try {
       const script = new Script(`(function (module, exports, require, formats) {${source}\n})`, { filename: file, cachedData });
@@ -248,32 +330,18 @@ class ValidatorCache {
         (name: string) => requirePeer(() => require(name) as unknown),
         FORMATS,
       );
-      const validate = mod.exports as ValidateFunction;
-      if (typeof validate !== 'function') return undefined;
-      if (cachedData === undefined || script.cachedDataRejected) {
-        // After the first validation the functions it needed are compiled too: cache them all.
-        let cached = false;
-        const wrapped = ((data: unknown) => {
-          const ok = validate(data);
-          wrapped.errors = validate.errors;
-          if (!cached) {
-            cached = true;
-            writeAtomically(codeCacheFile, script.createCachedData());
-          }
-          return ok;
-        }) as ValidateFunction;
-        return wrapped;
-      }
-      return validate;
+      if (mod.exports === null || typeof mod.exports !== 'object') return undefined;
+      // After the first call the functions it used are compiled too, and go into the cache.
+      if (cachedData === undefined || script.cachedDataRejected) this.pendingCodeCaches.push({ file: codeCacheFile, script });
+      return mod.exports as Exports;
     } catch {
       return undefined; // damaged: rebuilt
     }
   }
 
-  private build(id: string): ValidateFunction {
-    const { validate, code } = this.getCompiler().compile(id);
-    writeAtomically(join(this.dir, `${id}.js`), code);
-    return validate;
+  /** Writes V8's code cache of the modules loaded without one. */
+  public flushCodeCaches(): void {
+    for (const { file, script } of this.pendingCodeCaches.splice(0)) writeAtomically(file, script.createCachedData());
   }
 }
 
@@ -293,6 +361,15 @@ export function findSchemaViolations(manifests: readonly unknown[]): SchemaViola
     index = fresh;
   }
   const violations: SchemaViolation[] = [];
+  try {
+    check(index, manifests, violations);
+  } finally {
+    index.flushCodeCaches();
+  }
+  return violations;
+}
+
+function check(index: ValidatorCache, manifests: readonly unknown[], violations: SchemaViolation[]): void {
   for (const manifest of manifests) {
     const m = manifest as { apiVersion?: string; kind?: string; metadata?: { name?: string } };
     const object = `${m.kind ?? '?'}/${m.metadata?.name ?? '?'}`;
@@ -321,7 +398,6 @@ export function findSchemaViolations(manifests: readonly unknown[]): SchemaViola
       violations.push({ object, path: `${error.instancePath}${field}`, message });
     }
   }
-  return violations;
 }
 
 /**

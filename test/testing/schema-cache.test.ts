@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -35,12 +35,15 @@ describe('the standalone validator cache', () => {
     );
 
   test('is written per kind, keyed by the kubernetes-models and ajv versions, and then used without ajv', () => {
-    expect(fresh().findSchemaViolations([badConfigMap])).toEqual(expected);
+    const limitRange = { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'l' }, spec: { limits: [] } };
+    expect(fresh().findSchemaViolations([badConfigMap, limitRange])).toEqual(expected);
     const ajvVersion = (jest.requireActual('ajv/package.json') as { version: string }).version;
-    expect(validatorDir()).toBe(join(cacheDir, `k8s-validators-4.3.0-ajv${ajvVersion}-g1`));
-    expect(readdirSync(validatorDir()).sort()).toEqual(['io.k8s.api.core.v1.ConfigMap.js', 'kinds.json']);
-    expect(fresh().findSchemaViolations([badConfigMap])).toEqual(expected); // loaded, and V8's code cache written
-    expect(readdirSync(validatorDir()).some((f) => f.startsWith('io.k8s.api.core.v1.ConfigMap.v8-'))).toBe(true);
+    expect(validatorDir()).toBe(join(cacheDir, `k8s-validators-4.3.0-ajv${ajvVersion}-g2`));
+    // The usual kinds in one module (sharing PodSpec, ObjectMeta, ...), any other kind in its own.
+    expect(readdirSync(validatorDir()).sort()).toEqual(['common.js', 'io.k8s.api.core.v1.LimitRange.js', 'kinds.json']);
+    expect(fresh().findSchemaViolations([badConfigMap, limitRange])).toEqual(expected); // loaded, and V8's code cache written
+    const files = readdirSync(validatorDir());
+    expect(files.filter((f) => f.includes('.v8-')).map((f) => f.split('.v8-')[0])).toEqual(['common', 'io.k8s.api.core.v1.LimitRange']);
 
     jest.doMock('ajv', () => {
       throw Object.assign(new Error("Cannot find module 'ajv'"), { code: 'MODULE_NOT_FOUND' });
@@ -48,12 +51,28 @@ describe('the standalone validator cache', () => {
     expect(fresh().findSchemaViolations([badConfigMap])).toEqual(expected);
   });
 
-  test('a damaged validator or index is rebuilt', () => {
-    fresh().findSchemaViolations([badConfigMap]);
-    writeFileSync(join(validatorDir(), 'io.k8s.api.core.v1.ConfigMap.js'), 'module.exports = function (');
-    writeFileSync(join(validatorDir(), 'kinds.json'), '[["v1/Con');
-    expect(fresh().findSchemaViolations([badConfigMap])).toEqual(expected);
-    expect(fresh().findSchemaViolations([badConfigMap])).toEqual(expected);
+  test('a damaged validator, index or code cache is rebuilt', () => {
+    const limitRange = {
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: { name: 'l' },
+      spec: { limits: [{ type: 'Container', typo: 1 }] },
+    };
+    const limitExpected = [{ object: 'LimitRange/l', path: '/spec/limits/0/typo', message: 'is not a field of this object' }];
+    expect(fresh().findSchemaViolations([limitRange])).toEqual(limitExpected);
+    expect(fresh().findSchemaViolations([limitRange])).toEqual(limitExpected); // loaded: its code cache written
+    const module = join(validatorDir(), 'io.k8s.api.core.v1.LimitRange.js');
+    const codeCache = join(
+      validatorDir(),
+      readdirSync(validatorDir()).find((f) => f.startsWith('io.k8s.api.core.v1.LimitRange.v8-'))!,
+    );
+    writeFileSync(codeCache, 'not a V8 code cache'); // V8 checks it and compiles the source instead
+    expect(fresh().findSchemaViolations([limitRange])).toEqual(limitExpected);
+    writeFileSync(module, 'module.exports = function (');
+    writeFileSync(join(validatorDir(), 'kinds.json'), '[["v1/Lim');
+    expect(fresh().findSchemaViolations([limitRange])).toEqual(limitExpected);
+    expect(readFileSync(module, 'utf8')).toMatch(/^"use strict";/);
+    expect(fresh().findSchemaViolations([limitRange])).toEqual(limitExpected);
   });
 
   test('without a writable cache, validators are compiled in memory', () => {
