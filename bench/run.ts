@@ -16,13 +16,14 @@ import { App, Chart } from 'cdk8s';
 import { BENCH_ENTRIES } from './entries';
 import { BenchEntry } from './entry';
 import { synthInstances } from './equivalence';
+import { benchTestingTools, runTestingChild } from './testing-tools';
 
 const ROOT = join(__dirname, '..');
 const VARIANTS = ['ours', 'handWritten'] as const;
 type Variant = (typeof VARIANTS)[number];
-const SECTIONS = ['constructs', 'synth', 'jest'] as const;
+const SECTIONS = ['constructs', 'synth', 'jest', 'testing'] as const;
 const USAGE = `usage: npm run bench -- [--sizes 100,1000,10000] [--runs N] [--synth-runs 5] [--jest-runs 3]
-                        [--only constructs,synth,jest] [--cpu-prof DIR]
+                        [--testing-runs 7] [--only constructs,synth,jest,testing] [--cpu-prof DIR]
   --runs        runs per construct size (default: 9, and 3 from 10,000 instances up)
   --cpu-prof    write a V8 CPU profile of every construct measurement into DIR`;
 
@@ -67,6 +68,8 @@ function main(): void {
       runs: { type: 'string' },
       'synth-runs': { type: 'string', default: '5' },
       'jest-runs': { type: 'string', default: '3' },
+      'testing-runs': { type: 'string', default: '7' },
+      'testing-child': { type: 'boolean' },
       only: { type: 'string', default: SECTIONS.join(',') },
       'cpu-prof': { type: 'string' },
       help: { type: 'boolean' },
@@ -74,6 +77,7 @@ function main(): void {
   });
   if (values.help) return console.log(USAGE);
   if (values.child !== undefined) return runChild(JSON.parse(values.child) as ChildTask);
+  if (values['testing-child']) return runTestingChild();
 
   const sections = values.only.split(',');
   const unknown = sections.filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -88,6 +92,8 @@ function main(): void {
   }
   if (sections.includes('synth')) targets.push(benchColdSynth(positiveInt('--synth-runs', values['synth-runs'])));
   if (sections.includes('jest')) targets.push(benchJest(positiveInt('--jest-runs', values['jest-runs'])));
+  if (sections.includes('testing'))
+    targets.push(...benchTestingTools(positiveInt('--testing-runs', values['testing-runs']), process.argv[1]));
 
   if (targets.length > 0) console.log('\n## Targets\n');
   for (const t of targets) console.log(`- ${t.met ? 'met' : '**missed**'}: ${t.what}: ${t.figure}`);

@@ -10,6 +10,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   prestop: ['core', 'synth-checks', 'httpd', 'prestop'],
   'git-site': ['core', 'synth-checks', 'httpd', 'git-site'],
   testing: ['core', 'testing'],
+  'cdk8s-plugin': ['testing', 'cdk8s-plugin'], // the cdk8s synth validation plugin: the /testing checks on manifest files
 };
 
 const lib = join(__dirname, '..', 'lib');

@@ -11,6 +11,32 @@ import { Yaml } from 'cdk8s';
 // character into a space (U+0085 inside a double-quoted scalar, U+2028 at the end).
 
 /**
+ * Whether go-yaml's reader (readerc.go) accepts code point `cp` in a YAML file: #x9, #xA,
+ * #xD, #x20-#x7E, #x85, #xA0-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF. Anything else fails
+ * the whole file with "control characters are not allowed".
+ * @internal
+ */
+export function goYamlAccepts(cp: number): boolean {
+  return (
+    cp === 0x09 ||
+    cp === 0x0a ||
+    cp === 0x0d ||
+    (cp >= 0x20 && cp <= 0x7e) ||
+    cp === 0x85 ||
+    (cp >= 0xa0 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
+}
+
+/**
+ * The code points go-yaml's scanner reads as line breaks besides LF and CR (yamlprivateh.go
+ * `is_break`): NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR.
+ * @internal
+ */
+export const GO_YAML_EXTRA_LINE_BREAKS: ReadonlySet<number> = new Set([0x85, 0x2028, 0x2029]);
+
+/**
  * The characters of user text that the YAML of `cdk8s synth` cannot carry to kubectl:
  * DEL and the C1 controls (U+007F-U+009F, NEL U+0085 included), the line and paragraph
  * separators U+2028 and U+2029, and the noncharacters U+FFFE and U+FFFF. Scripts print them

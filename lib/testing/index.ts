@@ -9,3 +9,26 @@
 export { KUBERNETES_SCHEMA_VERSION, type SchemaViolation, findSchemaViolations, assertValidManifests } from './k8s-schema';
 export { CDK8S_BOOKKEEPING_LABELS, type SynthSnapshotOptions, type SnapshotManifest, synthSnapshot } from './snapshot';
 export { warningsOf } from './warnings';
+export {
+  type PodSecurityLevel,
+  type PodSecurityOptions,
+  type PodSecurityViolation,
+  type PodSecurityEvaluation,
+  type FailedPodSecurityCheck,
+  type PodTemplateLocation,
+  POD_SECURITY_LATEST_VERSION,
+  POD_SECURITY_SAFE_SYSCTLS,
+  evaluatePodSecurity,
+  findPodSecurityViolations,
+  assertPodSecurity,
+  findPodTemplate,
+} from './pod-security';
+export {
+  type RuntimeProblem,
+  type RuntimeRule,
+  type RuntimeRuleOptions,
+  RUNTIME_RULES,
+  MAX_ARG_STRLEN,
+  findRuntimeProblems,
+} from './runtime-rules';
+export { type YamlTextProblem, findYamlTextProblems, findLoneSurrogates } from './yaml-text';

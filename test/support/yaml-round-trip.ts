@@ -1,3 +1,4 @@
+import { GO_YAML_EXTRA_LINE_BREAKS, goYamlAccepts } from '../../lib/core/manifest-text';
 import { spawnSync } from 'node:child_process';
 import { Yaml } from 'cdk8s';
 
@@ -37,17 +38,9 @@ export function goYamlReaderProblems(yaml: string): string[] {
       line++;
       continue;
     }
-    const accepted =
-      c === 0x09 ||
-      c === 0x0d ||
-      (c >= 0x20 && c <= 0x7e) ||
-      c === 0x85 ||
-      (c >= 0xa0 && c <= 0xd7ff) ||
-      (c >= 0xe000 && c <= 0xfffd) ||
-      (c >= 0x10000 && c <= 0x10ffff);
     const name = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
-    if (!accepted) problems.push(`line ${line}: ${name} is not a character go-yaml accepts`);
-    else if (c === 0x0d || c === 0x85 || c === 0x2028 || c === 0x2029) problems.push(`line ${line}: ${name} is a line break to go-yaml`);
+    if (!goYamlAccepts(c)) problems.push(`line ${line}: ${name} is not a character go-yaml accepts`);
+    else if (c === 0x0d || GO_YAML_EXTRA_LINE_BREAKS.has(c)) problems.push(`line ${line}: ${name} is a line break to go-yaml`);
   }
   return problems;
 }

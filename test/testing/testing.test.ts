@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ApiObject, Chart, JsonPatch, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -181,6 +182,9 @@ describe('findSchemaViolations and assertValidManifests', () => {
   });
 
   test('without the optional peers, the schema checker says what to install; synthSnapshot still works', () => {
+    // A fresh cache folder: no validators compiled earlier, so the checker needs ajv.
+    const cache = mkdtempSync(join(tmpdir(), 'cdk8s-pod-lifecycle-cache-'));
+    process.env.CDK8S_POD_LIFECYCLE_CACHE_DIR = cache;
     jest.isolateModules(() => {
       jest.doMock('ajv', () => {
         throw Object.assign(new Error("Cannot find module 'ajv'"), { code: 'MODULE_NOT_FOUND' });
@@ -192,17 +196,27 @@ describe('findSchemaViolations and assertValidManifests', () => {
       expect(testing.synthSnapshot(siteChart())).toHaveLength(4);
     });
     jest.dontMock('ajv');
+    delete process.env.CDK8S_POD_LIFECYCLE_CACHE_DIR;
+    rmSync(cache, { recursive: true, force: true });
   });
 });
 
 describe('the schema cache in node_modules/.cache', () => {
-  const cacheFile = join(
-    dirname(require.resolve('kubernetes-models/package.json')),
-    '..',
-    '.cache',
-    'cdk8s-pod-lifecycle',
-    'k8s-schemas-4.3.0.json',
-  );
+  // A cache folder of its own (CDK8S_POD_LIFECYCLE_CACHE_DIR), so no validator cached earlier
+  // spares the checker from reading the damaged schemas.
+  let cacheDir: string;
+  let cacheFile: string;
+  beforeEach(() => {
+    cacheDir = mkdtempSync(join(tmpdir(), 'cdk8s-pod-lifecycle-cache-'));
+    cacheFile = join(cacheDir, 'k8s-schemas-4.3.0.json');
+    process.env.CDK8S_POD_LIFECYCLE_CACHE_DIR = cacheDir;
+    process.env.CDK8S_POD_LIFECYCLE_STANDALONE = '0'; // this test is about the schema JSON: compile just the kind it needs
+  });
+  afterEach(() => {
+    delete process.env.CDK8S_POD_LIFECYCLE_CACHE_DIR;
+    delete process.env.CDK8S_POD_LIFECYCLE_STANDALONE;
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
 
   test('a damaged cache is replaced, and the checker still finds violations', () => {
     mkdirSync(dirname(cacheFile), { recursive: true });
