@@ -149,9 +149,11 @@ export function rawJsonPatchesOf(apiObject: ApiObject): readonly JsonPatch[] | u
  * main containers, keeps running beside them, restarts when it exits, and stops after
  * them.
  *
- * **Needs Kubernetes 1.29+** (beta, on by default; 1.28 behind the `SidecarContainers`
- * feature gate). An older API server drops the field, and the container becomes a plain
- * init container that never finishes, so the pod never starts. The 1.27 schema of
+ * **Needs Kubernetes 1.29+** (beta, on by default; alpha in 1.28 behind the
+ * `SidecarContainers` feature gate). A 1.27 or older API server rejects the unknown field
+ * under strict field validation (kubectl's default) and drops it without; a 1.28 server
+ * with the gate off drops it silently, and the container becomes a plain init container
+ * that never finishes, so the pod never starts. The 1.27 schema of
  * `assertValidManifests` reports the field as unknown.
  *
  * @throws if `container` is not an init container of `workload`
