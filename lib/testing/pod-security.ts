@@ -170,36 +170,46 @@ const privileged: CheckFn = (pod) => {
 const BASELINE_CAPABILITY_SET: ReadonlySet<string> = new Set(BASELINE_CAPABILITIES);
 
 // The capabilities container `c` adds that `allowed` refuses, each with its violation item.
-function forbiddenCapabilities(c: Container, allowed: (cap: string) => boolean): { caps: string[]; items: Item[] } {
-  const caps: string[] = [];
+function forbiddenCapabilities(c: Container, allowed: (cap: string) => boolean): Found {
+  const values: string[] = [];
   const items: Item[] = [];
   arr(obj(c.sc?.capabilities)?.add).forEach((cap, i) => {
     if (allowed(str(cap))) return;
-    caps.push(str(cap));
+    values.push(str(cap));
     items.push({
       path: `${c.path}/securityContext/capabilities/add/${i}`,
       detail: `${containersPhrase([c.name])} must not include ${q(str(cap))} in securityContext.capabilities.add`,
     });
   });
-  return { caps, items };
+  return { values, items };
+}
+
+// What a check finds in one container: the offending values, each with its violation item.
+interface Found {
+  readonly values: string[];
+  readonly items: Item[];
+}
+
+// `find` over every container: the containers with a finding, and all values and items.
+function perContainer(pod: PodView, find: (c: Container) => Found): Found & { readonly containers: string[] } {
+  const out = { containers: [] as string[], values: [] as string[], items: [] as Item[] };
+  for (const c of pod.containers) {
+    const found = find(c);
+    if (found.values.length === 0) continue;
+    out.containers.push(c.name);
+    out.values.push(...found.values);
+    out.items.push(...found.items);
+  }
+  return out;
 }
 
 const capabilitiesBaseline: CheckFn = (pod) => {
-  const badContainers: string[] = [];
-  const badCaps: string[] = [];
-  const items: Item[] = [];
-  for (const c of pod.containers) {
-    const found = forbiddenCapabilities(c, (cap) => BASELINE_CAPABILITY_SET.has(cap));
-    if (found.caps.length === 0) continue;
-    badContainers.push(c.name);
-    badCaps.push(...found.caps);
-    items.push(...found.items);
-  }
-  if (items.length === 0) return undefined;
+  const found = perContainer(pod, (c) => forbiddenCapabilities(c, (cap) => BASELINE_CAPABILITY_SET.has(cap)));
+  if (found.items.length === 0) return undefined;
   return {
     reason: 'non-default capabilities',
-    detail: `${containersPhrase(badContainers)} must not include ${joinQuote(sortedSet(badCaps))} in securityContext.capabilities.add`,
-    items,
+    detail: `${containersPhrase(found.containers)} must not include ${joinQuote(sortedSet(found.values))} in securityContext.capabilities.add`,
+    items: found.items,
   };
 };
 
@@ -218,26 +228,24 @@ const hostPathVolumes: CheckFn = (pod) => {
 };
 
 const hostPorts: CheckFn = (pod) => {
-  const badContainers: string[] = [];
-  const ports: string[] = [];
-  const items: Item[] = [];
-  for (const c of pod.containers) {
-    let bad = false;
+  const found = perContainer(pod, (c) => {
+    const values: string[] = [];
+    const items: Item[] = [];
     arr(c.c.ports).forEach((p, i) => {
       const hostPort = obj(p)?.hostPort;
       if (hostPort === undefined || hostPort === null || hostPort === 0) return;
-      bad = true;
-      ports.push(str(hostPort));
+      values.push(str(hostPort));
       items.push({ path: `${c.path}/ports/${i}/hostPort`, detail: `${containersPhrase([c.name])} uses hostPort ${str(hostPort)}` });
     });
-    if (bad) badContainers.push(c.name);
-  }
-  if (items.length === 0) return undefined;
-  const set = sortedSet(ports);
+    return { values, items };
+  });
+  if (found.items.length === 0) return undefined;
+  const set = sortedSet(found.values);
+  const names = found.containers;
   return {
     reason: 'hostPort',
-    detail: `${containersPhrase(badContainers)} ${pluralize('uses', 'use', badContainers.length)} ${pluralize('hostPort', 'hostPorts', set.length)} ${set.join(', ')}`,
-    items,
+    detail: `${containersPhrase(names)} ${pluralize('uses', 'use', names.length)} ${pluralize('hostPort', 'hostPorts', set.length)} ${set.join(', ')}`,
+    items: found.items,
   };
 };
 
@@ -460,11 +468,9 @@ const windowsHostProcess: CheckFn = (pod) => {
 };
 
 const hostProbesAndHostLifecycle: CheckFn = (pod) => {
-  const badContainers: string[] = [];
-  const hosts: string[] = [];
-  const items: Item[] = [];
-  for (const c of pod.containers) {
-    let bad = false;
+  const found = perContainer(pod, (c) => {
+    const values: string[] = [];
+    const items: Item[] = [];
     const handlers: [string, unknown][] = [
       ['livenessProbe', c.c.livenessProbe],
       ['readinessProbe', c.c.readinessProbe],
@@ -476,23 +482,22 @@ const hostProbesAndHostLifecycle: CheckFn = (pod) => {
       for (const kind of ['httpGet', 'tcpSocket']) {
         const host = str(obj(obj(handler)?.[kind])?.host);
         if (host === '') continue;
-        bad = true;
-        hosts.push(host);
+        values.push(host);
         items.push({
           path: `${c.path}/${where}/${kind}/host`,
           detail: `${containersPhrase([c.name])} uses probe or lifecycle host ${q(host)}`,
         });
       }
     }
-    if (bad) badContainers.push(c.name);
-  }
-  if (items.length === 0) return undefined;
-  const names = sortedSet(badContainers);
-  const set = sortedSet(hosts);
+    return { values, items };
+  });
+  if (found.items.length === 0) return undefined;
+  const names = sortedSet(found.containers);
+  const set = sortedSet(found.values);
   return {
     reason: 'probe or lifecycle host',
     detail: `${containersPhrase(names)} ${pluralize('uses', 'use', names.length)} ${pluralize('probe or lifecycle host', 'probe or lifecycle hosts', set.length)} ${joinQuote(set)}`,
-    items,
+    items: found.items,
   };
 };
 
@@ -555,31 +560,39 @@ function allowPrivilegeEscalation(windowsExempt: boolean): CheckFn {
 function runAsNonRoot(relaxForUserNamespaces: boolean): CheckFn {
   return (pod) => {
     if (relaxForUserNamespaces && userNamespacePod(pod)) return undefined;
-    const badSetters: string[] = [];
-    const explicitItems: Item[] = [];
-    const falseTail = 'must not set securityContext.runAsNonRoot=false';
-    let podRunAsNonRoot = false;
-    if (pod.psc?.runAsNonRoot === false) {
-      badSetters.push('pod');
-      explicitItems.push({ path: `${pod.specPath}/securityContext/runAsNonRoot`, detail: `pod ${falseTail}` });
-    } else if (pod.psc?.runAsNonRoot === true) podRunAsNonRoot = true;
-    const explicitlyBad: string[] = [];
-    const implicitlyBad: Container[] = [];
-    for (const c of pod.containers) {
-      const v = c.sc?.runAsNonRoot;
-      if (v === true || v === false) {
-        if (v === false) {
-          explicitlyBad.push(c.name);
-          explicitItems.push({ path: `${c.path}/securityContext/runAsNonRoot`, detail: `${containersPhrase([c.name])} ${falseTail}` });
-        }
-      } else if (!podRunAsNonRoot) implicitlyBad.push(c);
-    }
-    if (explicitlyBad.length > 0) badSetters.push(containersPhrase(explicitlyBad));
-    if (badSetters.length > 0) {
-      return { reason: 'runAsNonRoot != true', detail: `${badSetters.join(' and ')} ${falseTail}`, items: explicitItems };
-    }
-    return podOrContainersMustSet('runAsNonRoot != true', 'runAsNonRoot', 'must set securityContext.runAsNonRoot=true', implicitlyBad);
+    const explicit = podAndContainersMustNotSet(
+      pod,
+      'runAsNonRoot != true',
+      'runAsNonRoot',
+      (v) => v === false,
+      'must not set securityContext.runAsNonRoot=false',
+    );
+    if (explicit) return explicit;
+    if (pod.psc?.runAsNonRoot === true) return undefined;
+    const unset = pod.containers.filter((c) => c.sc?.runAsNonRoot !== true);
+    return podOrContainersMustSet('runAsNonRoot != true', 'runAsNonRoot', 'must set securityContext.runAsNonRoot=true', unset);
   };
+}
+
+// The pod and the containers that set `field` to a value `bad` accepts: one violation, "pod
+// and container "a" <tail>", with an item per setter.
+function podAndContainersMustNotSet(
+  pod: PodView,
+  reason: string,
+  field: string,
+  bad: (value: unknown) => boolean,
+  tail: string,
+): Result | undefined {
+  const setters: string[] = [];
+  const items: Item[] = [];
+  if (bad(pod.psc?.[field])) {
+    setters.push('pod');
+    items.push({ path: `${pod.specPath}/securityContext/${field}`, detail: `pod ${tail}` });
+  }
+  const containers = pod.containers.filter((c) => bad(c.sc?.[field]));
+  for (const c of containers) items.push({ path: `${c.path}/securityContext/${field}`, detail: `${containersPhrase([c.name])} ${tail}` });
+  if (containers.length > 0) setters.push(containersPhrase(containers.map((c) => c.name)));
+  return setters.length === 0 ? undefined : { reason, detail: `${setters.join(' and ')} ${tail}`, items };
 }
 
 // The containers that set a field neither themselves nor through the pod: one violation, "pod
@@ -596,18 +609,7 @@ function podOrContainersMustSet(reason: string, field: string, tail: string, con
 function runAsUser(relaxForUserNamespaces: boolean): CheckFn {
   return (pod) => {
     if (relaxForUserNamespaces && userNamespacePod(pod)) return undefined;
-    const badSetters: string[] = [];
-    const items: Item[] = [];
-    const tail = 'must not set runAsUser=0';
-    if (pod.psc?.runAsUser === 0) {
-      badSetters.push('pod');
-      items.push({ path: `${pod.specPath}/securityContext/runAsUser`, detail: `pod ${tail}` });
-    }
-    const bad = pod.containers.filter((c) => c.sc?.runAsUser === 0);
-    for (const c of bad) items.push({ path: `${c.path}/securityContext/runAsUser`, detail: `${containersPhrase([c.name])} ${tail}` });
-    if (bad.length > 0) badSetters.push(containersPhrase(bad.map((c) => c.name)));
-    if (badSetters.length === 0) return undefined;
-    return { reason: 'runAsUser=0', detail: `${badSetters.join(' and ')} ${tail}`, items };
+    return podAndContainersMustNotSet(pod, 'runAsUser=0', 'runAsUser', (v) => v === 0, 'must not set runAsUser=0');
   };
 }
 
@@ -645,9 +647,9 @@ function capabilitiesRestricted(windowsExempt: boolean): CheckFn {
         });
       }
       const found = forbiddenCapabilities(c, (cap) => cap === 'NET_BIND_SERVICE');
-      if (found.caps.length > 0) {
+      if (found.values.length > 0) {
         adding.push(c.name);
-        forbidden.push(...found.caps);
+        forbidden.push(...found.values);
         addItems.push(...found.items);
       }
     }
