@@ -102,7 +102,7 @@ const variantCases: Case[] = [
         ref: 'main',
         syncSeconds: 5,
         nativeSidecar: true,
-        httpdPreStopSleepSeconds: 3,
+        drainSleepActionSeconds: 3,
       }).chart.toJson(),
   },
   { name: 'the git server pod (suite)', level: 'privileged', objects: (n) => gitServerObjects(n, 'git-server', '/tmp/e2e-git-dryrun') },

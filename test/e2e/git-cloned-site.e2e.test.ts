@@ -1,5 +1,6 @@
 // Issue 11, item 3: GitClonedSiteInit against a git server running in the cluster (https,
-// a certificate for the server pod's IP signed by the CA the git image trusts).
+// a certificate for the server pod's IP signed by a private CA the suite makes, which the
+// sites trust through certificateAuthority: the git image does not).
 import { existsSync } from 'node:fs';
 import { gitSite } from './support/charts';
 import { HostRepo, gitServerObjects } from './support/git-server';
@@ -35,6 +36,7 @@ let serverNs = '';
 let siteNs = '';
 let repo: HostRepo;
 const heads: Record<string, string> = {};
+let releaseV1 = '';
 const t = (body: () => Promise<void>) => withDiagnostics(() => [siteNs, serverNs], body);
 
 const page = (branch: string, version: number) => `<h1>${branch} v${version}</h1>\n`;
@@ -57,6 +59,7 @@ beforeAll(async () => {
   repo = new HostRepo(hostDir);
   heads.main = repo.commit('main', { 'index.html': page('main', 1), 'only-on-main.html': 'main\n' }, 'main v1');
   heads.release = repo.commit('release', { 'index.html': page('release', 1) }, 'release v1', ['only-on-main.html']);
+  releaseV1 = heads.release;
 }, 30_000);
 
 afterAll(async () => {
@@ -66,9 +69,10 @@ afterAll(async () => {
 }, 60_000);
 
 let repository = '';
+let caBundle = '';
 
 test(
-  'the git server runs in the cluster: https on the pod IP, a certificate the git image trusts',
+  'the git server runs in the cluster: https on the pod IP, a certificate from a private CA',
   t(async () => {
     await apply(objectsYaml(gitServerObjects(serverNs, SERVER, hostDir)));
     const ip = await waitFor(
@@ -76,12 +80,12 @@ test(
       async () => (await kubectl(['get', 'pod', '-n', serverNs, SERVER, '-o', 'jsonpath={.status.podIP}'])).stdout.trim() || undefined,
       { timeoutMs: 60_000, intervalMs: 250 },
     );
-    repo.issueCertificate(ip);
+    caBundle = repo.issueCertificate(ip);
     await waitPodReady(serverNs, SERVER, 60_000);
     repository = `https://${ip}/git/site.git`;
     // Both sites at once: the regular sync sidecar follows `release`, the native one `main`
-    // (its httpd has a 3 s preStop sleep, so the stop order shows in the timestamps).
-    await apply(chartYaml(gitSite({ namespace: siteNs, name: 'site-a', repository, ref: 'release', syncSeconds: SYNC }).chart));
+    // (its httpd drains 3 s with the kubelet's sleep action, so the stop order shows in the timestamps).
+    await apply(chartYaml(gitSite({ namespace: siteNs, name: 'site-a', repository, ref: 'release', syncSeconds: SYNC, caBundle }).chart));
     await apply(
       chartYaml(
         gitSite({
@@ -91,7 +95,8 @@ test(
           ref: 'main',
           syncSeconds: SYNC,
           nativeSidecar: true,
-          httpdPreStopSleepSeconds: 3,
+          drainSleepActionSeconds: 3,
+          caBundle,
         }).chart,
       ),
     );
@@ -215,7 +220,7 @@ test(
     watch.stop();
     const httpdEnd = time(containerStatus(gone.object, 'httpd').state.terminated.finishedAt);
     const syncEnd = time(containerStatus(gone.object, 'git-sync').state.terminated.finishedAt);
-    // httpd's preStop sleeps 3 s; a regular sidecar would get SIGTERM at once and exit
+    // httpd's preStop (drainDelay 3 s, the kubelet's sleep action) waits 3 s; a regular sidecar would get SIGTERM at once and exit
     // first; the native one is stopped only after httpd exited.
     process.stdout.write(
       `[e2e] native sidecar: delete at ${new Date(deletedAt).toISOString()}, httpd finished ${new Date(httpdEnd).toISOString()}, git-sync finished ${new Date(syncEnd).toISOString()}\n`,
@@ -224,4 +229,44 @@ test(
     expect(syncEnd).toBeGreaterThanOrEqual(httpdEnd);
   }),
   150_000,
+);
+
+test(
+  'a pinned commit (ref is a full commit id): exactly that commit is served after its branch moved on',
+  t(async () => {
+    expect(heads.release).not.toBe(releaseV1);
+    await apply(chartYaml(gitSite({ namespace: siteNs, name: 'site-c', repository, ref: releaseV1, caBundle }).chart));
+    const pod = await sitePod('site-c');
+    const logs = await kubectl(['logs', '-n', siteNs, pod.metadata.name, '-c', 'git-clone']);
+    expect(logs.stdout).toContain(`git-site: serving ${releaseV1}`);
+    const res = await getThroughPortForward(siteNs, `pod/${pod.metadata.name}`, 80, '/');
+    expect(res.body.toString()).toBe(page('release', 1));
+  }),
+  150_000,
+);
+
+test(
+  'without certificateAuthority the private CA is not trusted: the clone fails on the certificate, nothing is served',
+  t(async () => {
+    await apply(chartYaml(gitSite({ namespace: siteNs, name: 'site-d', repository, ref: 'release' }).chart));
+    const logs = await waitFor(
+      'the init container to fail on the certificate',
+      async () => {
+        const list = await getJson(['pods', '-n', siteNs, '-l', 'e2e-app=site-d']);
+        const pod = list.items[0];
+        const clone = pod && (pod.status.initContainerStatuses ?? []).find((c: Json) => c.name === 'git-clone');
+        if (!clone || (clone.restartCount < 1 && !clone.state.terminated)) return undefined;
+        const r = await kubectl(
+          ['logs', '-n', siteNs, pod.metadata.name, '-c', 'git-clone', ...(clone.state.terminated ? [] : ['--previous'])],
+          {
+            allowFail: true,
+          },
+        );
+        return /certificate/i.test(r.stdout + r.stderr) ? r.stdout + r.stderr : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(logs).toMatch(/server (certificate )?verification failed|certificate signer not trusted|certificate verify failed/);
+  }),
+  90_000,
 );

@@ -93,7 +93,7 @@ test(
 );
 
 test(
-  'httpd is stopped by the image stop signal SIGWINCH (graceful stop), exits 0 within the grace period',
+  'after the drain delay (drainDelay, 5 s by default) httpd is stopped by the image stop signal SIGWINCH (graceful stop), exits 0 within the grace period',
   t(async () => {
     const pod = await waitPodReady(ns, 'stop-signal');
     const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
@@ -114,6 +114,9 @@ test(
     expect(terminated).toBeDefined();
     expect(terminated.exitCode).toBe(0);
     expect((gone.at - started) / 1000).toBeLessThan(grace);
+    // The preStop drain delay ran first: without it httpd stops within a second of the delete.
+    expect(pod.spec.containers[0].lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
+    expect((gone.at - started) / 1000).toBeGreaterThanOrEqual(5);
   }),
   120_000,
 );

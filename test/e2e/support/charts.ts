@@ -1,15 +1,15 @@
 // The charts the end-to-end suite applies, built in-process with cdk8s. The API-server test
 // dry-runs every one of them too (the suite's own variants), with placeholder values.
-import { App, Chart, Duration, JsonPatch } from 'cdk8s';
+import { App, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
+  GitCertificateAuthority,
   GitClonedSiteInit,
   HttpdWithPostStart,
   PreStopAuditCollector,
   PreStopAuditedPod,
   SHARED_DIRECTORY_PROP,
   SecurityPreset,
-  addRawJsonPatch,
 } from './lib';
 import type { Json } from './kube';
 
@@ -180,8 +180,10 @@ export interface GitSiteOptions {
   readonly ref?: string;
   readonly syncSeconds?: number;
   readonly nativeSidecar?: boolean;
-  /** A preStop `sleep` on the httpd container (the 1.30+ handler, through addRawJsonPatch). */
-  readonly httpdPreStopSleepSeconds?: number;
+  /** The PEM of the CA that signed the git server's certificate, given to the site through a ConfigMap. @default - none: the image's own trust */
+  readonly caBundle?: string;
+  /** The drain delay as the kubelet's preStop `sleep` action (drainWithSleepAction, 1.30+). @default - the library's exec sleep of 5 s */
+  readonly drainSleepActionSeconds?: number;
 }
 
 /** GitClonedSiteInit, one replica, ClusterIP. */
@@ -197,16 +199,16 @@ export function gitSite(options: GitSiteOptions): { chart: Chart; site: GitClone
     labels: { 'e2e-app': options.name },
     syncInterval: options.syncSeconds === undefined ? undefined : Duration.seconds(options.syncSeconds),
     nativeSidecar: options.nativeSidecar,
+    certificateAuthority:
+      options.caBundle === undefined
+        ? undefined
+        : GitCertificateAuthority.fromConfigMap(
+            new kplus.ConfigMap(chart, 'git-ca', { metadata: { name: `${options.name}-git-ca` }, data: { 'ca.crt': options.caBundle } }),
+          ),
+    ...(options.drainSleepActionSeconds === undefined
+      ? {}
+      : { drainDelay: Duration.seconds(options.drainSleepActionSeconds), drainWithSleepAction: true }),
     ...kitProbes('/'),
   });
-  if (options.httpdPreStopSleepSeconds !== undefined) {
-    const index = site.deployment.containers.indexOf(site.container);
-    addRawJsonPatch(
-      site.deployment,
-      JsonPatch.add(`/spec/template/spec/containers/${index}/lifecycle`, {
-        preStop: { sleep: { seconds: options.httpdPreStopSleepSeconds } },
-      }),
-    );
-  }
   return { chart, site };
 }

@@ -8,12 +8,17 @@
 // (hostPath, so a `privileged` namespace): the suite pushes with the host's git and writes
 // the certificate after it knows the pod's IP (pods have no DNS: clients use the IP).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Json } from './kube';
 
 /** Where the CA that alpine/git trusts is: the kit's test CA by default. */
-export const TEST_CA_DIR = process.env.E2E_GIT_CA_DIR ?? '/tmp/kube-kit/images/test-ca';
+/**
+ * A CA the git image already trusts, to sign the server's certificate with instead of the
+ * suite's own private CA (then sites need no `certificateAuthority`). @default - none: the
+ * suite makes a private CA, which sites trust through GitCertificateAuthority
+ */
+export const TRUSTED_CA_DIR = process.env.E2E_GIT_CA_DIR;
 
 function sh(cmd: string, args: readonly string[], cwd?: string): string {
   const r = spawnSync(cmd, args, {
@@ -65,15 +70,36 @@ export class HostRepo {
    * The server's certificate for `ip`, signed by the test CA, into `<dir>/srv/tls/`.
    * Written last: the server waits for `tls.crt`.
    */
-  public issueCertificate(ip: string): void {
-    const ca = join(TEST_CA_DIR, 'ca.crt');
-    const caKey = join(TEST_CA_DIR, 'ca.key');
-    if (!existsSync(ca) || !existsSync(caKey)) {
-      throw new Error(`no CA at ${TEST_CA_DIR} (ca.crt, ca.key) that the git image trusts: set E2E_GIT_CA_DIR, or use the kit's images`);
-    }
-    const tls = join(this.dir, 'srv', 'tls');
+  /**
+   * Issues the server's certificate for `ip`, signed by a private CA made here (or by
+   * {@link TRUSTED_CA_DIR}), and returns that CA's certificate (PEM) for the sites to trust.
+   */
+  public issueCertificate(ip: string): string {
     const work = join(this.dir, 'pki');
     mkdirSync(work, { recursive: true });
+    const caDir = TRUSTED_CA_DIR ?? work;
+    const ca = join(caDir, 'ca.crt');
+    const caKey = join(caDir, 'ca.key');
+    if (TRUSTED_CA_DIR === undefined) {
+      sh('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=e2e private git CA',
+        '-keyout',
+        caKey,
+        '-out',
+        ca,
+      ]);
+    } else if (!existsSync(ca) || !existsSync(caKey)) {
+      throw new Error(`no CA at ${TRUSTED_CA_DIR} (ca.crt, ca.key): E2E_GIT_CA_DIR must name one the git image trusts`);
+    }
+    const tls = join(this.dir, 'srv', 'tls');
     writeFileSync(
       join(work, 'ext'),
       `subjectAltName=IP:${ip}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
@@ -111,6 +137,7 @@ export class HostRepo {
       join(work, 'tls.crt'),
     ]);
     sh('mv', [join(work, 'tls.crt'), join(tls, 'tls.crt')]);
+    return readFileSync(ca, 'utf8');
   }
 }
 
