@@ -18,6 +18,9 @@ import { BenchEntry } from './entry';
 import { synthInstances } from './equivalence';
 import { benchTestingTools, runTestingChild } from './testing-tools';
 
+// The library's warnings (the tutorial's /tmp flag directory) would print once per instance: not what is measured.
+process.env.CDK8S_POD_LIFECYCLE_WARNINGS ??= 'silent';
+
 const ROOT = join(__dirname, '..');
 const VARIANTS = ['ours', 'handWritten'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -139,11 +142,7 @@ function measureChild(task: ChildTask, cpuProfDir: string | undefined): Sample {
           `--cpu-prof-dir=${cpuProfDir}`,
           `--cpu-prof-name=${task.entry}-${task.variant}-${task.instances}-${Date.now()}.cpuprofile`,
         ];
-  // The warnings (the tutorial's /tmp flag directory) would print once per instance: not what is measured.
-  const result = spawnSync(process.execPath, [...profArgs, process.argv[1], '--child', JSON.stringify(task)], {
-    encoding: 'utf8',
-    env: { ...process.env, CDK8S_POD_LIFECYCLE_WARNINGS: 'silent' },
-  });
+  const result = spawnSync(process.execPath, [...profArgs, process.argv[1], '--child', JSON.stringify(task)], { encoding: 'utf8' });
   if (result.status !== 0) fail(`child ${JSON.stringify(task)} failed:\n${result.stderr}`);
   return JSON.parse(result.stdout) as Sample;
 }
