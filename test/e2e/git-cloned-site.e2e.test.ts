@@ -270,3 +270,26 @@ test(
   }),
   90_000,
 );
+
+test(
+  'afterUpdateCommand: the sync sidecar runs it once for the first tree and once per new commit, with the commit in its environment',
+  t(async () => {
+    const command = ['/bin/sh', '-c', 'echo "after-update $GIT_SITE_REF $GIT_SITE_COMMIT"'];
+    await apply(
+      chartYaml(
+        gitSite({ namespace: siteNs, name: 'site-e', repository, ref: 'main', syncSeconds: SYNC, afterUpdateCommand: command, caBundle })
+          .chart,
+      ),
+    );
+    const pod = await sitePod('site-e');
+    const ran = (commit: string) => async () => {
+      const r = await kubectl(['logs', '-n', siteNs, pod.metadata.name, '-c', 'git-sync'], { allowFail: true });
+      return r.stdout.split('\n').filter((line) => line === `after-update main ${commit}`).length === 1 ? r.stdout : undefined;
+    };
+    await waitFor('the command for the first tree', ran(heads.main), { timeoutMs: (SYNC + SYNC_MARGIN) * 1000 });
+    heads.main = repo.commit('main', { 'index.html': page('main', 2) }, 'main v2');
+    const logs = await waitFor('the command for the new commit', ran(heads.main), { timeoutMs: (SYNC + SYNC_MARGIN) * 1000 });
+    expect(logs.split('\n').filter((line) => line.startsWith('after-update ')).length).toBe(2);
+  }),
+  120_000,
+);

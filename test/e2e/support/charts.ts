@@ -180,6 +180,8 @@ export interface GitSiteOptions {
   readonly ref?: string;
   readonly syncSeconds?: number;
   readonly nativeSidecar?: boolean;
+  /** Run by the sync sidecar after each published tree. @default - none */
+  readonly afterUpdateCommand?: string[];
   /** The PEM of the CA that signed the git server's certificate, given to the site through a ConfigMap. @default - none: the image's own trust */
   readonly caBundle?: string;
   /** The drain delay as the kubelet's preStop `sleep` action (drainWithSleepAction, 1.30+). @default - the library's exec sleep of 5 s */
@@ -199,6 +201,7 @@ export function gitSite(options: GitSiteOptions): { chart: Chart; site: GitClone
     labels: { 'e2e-app': options.name },
     syncInterval: options.syncSeconds === undefined ? undefined : Duration.seconds(options.syncSeconds),
     nativeSidecar: options.nativeSidecar,
+    afterUpdateCommand: options.afterUpdateCommand,
     certificateAuthority:
       options.caBundle === undefined
         ? undefined
