@@ -293,3 +293,25 @@ test(
   }),
   120_000,
 );
+
+test(
+  "submodules: 'shallow' clones a submodule on the same server (relative URL, the same CA), and serves it without its .git",
+  t(async () => {
+    const commit = repo.commitSubmodule('with-sub', 'sub', { 'sub.html': 'from the submodule\n' });
+    await apply(
+      chartYaml(gitSite({ namespace: siteNs, name: 'site-f', repository, ref: 'with-sub', submodules: 'shallow', caBundle }).chart),
+    );
+    const pod = await sitePod('site-f');
+    const logs = await kubectl(['logs', '-n', siteNs, pod.metadata.name, '-c', 'git-clone']);
+    expect(logs.stdout).toContain(`git-site: serving ${commit}`);
+    const pf = await portForward(siteNs, `pod/${pod.metadata.name}`, 80);
+    try {
+      const sub = await waitFor('GET /sub/sub.html', () => httpGet(pf.port, '/sub/sub.html'), { timeoutMs: 20_000 });
+      expect([sub.status, sub.body.toString()]).toEqual([200, 'from the submodule\n']);
+      expect((await httpGet(pf.port, '/sub/.git')).status).toBe(404);
+    } finally {
+      pf.close();
+    }
+  }),
+  150_000,
+);

@@ -180,6 +180,8 @@ export interface GitSiteOptions {
   readonly ref?: string;
   readonly syncSeconds?: number;
   readonly nativeSidecar?: boolean;
+  /** Which submodules to clone. @default - the library's 'off' */
+  readonly submodules?: 'off' | 'shallow' | 'recursive';
   /** Run by the sync sidecar after each published tree. @default - none */
   readonly afterUpdateCommand?: string[];
   /** The PEM of the CA that signed the git server's certificate, given to the site through a ConfigMap. @default - none: the image's own trust */
@@ -202,6 +204,7 @@ export function gitSite(options: GitSiteOptions): { chart: Chart; site: GitClone
     syncInterval: options.syncSeconds === undefined ? undefined : Duration.seconds(options.syncSeconds),
     nativeSidecar: options.nativeSidecar,
     afterUpdateCommand: options.afterUpdateCommand,
+    submodules: options.submodules,
     certificateAuthority:
       options.caBundle === undefined
         ? undefined

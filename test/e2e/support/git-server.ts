@@ -71,6 +71,33 @@ export class HostRepo {
    * Written last: the server waits for `tls.crt`.
    */
   /**
+   * Makes a second bare repository `<name>.git` beside the site's, holding `files`, and
+   * commits it on `branch` of the site as a submodule at `<name>/`, with the relative URL
+   * `../<name>.git` (so it resolves against whatever URL the site is cloned from). Returns the
+   * site's commit id.
+   */
+  public commitSubmodule(branch: string, name: string, files: { readonly [path: string]: string }): string {
+    const bare = join(this.dir, 'srv', 'git', `${name}.git`);
+    const work = join(this.dir, `work-${name}`);
+    const id = ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid'];
+    sh('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+    sh('git', ['init', '-q', '-b', 'main', work]);
+    for (const [path, text] of Object.entries(files)) writeFileSync(join(work, path), text);
+    sh('git', ['-C', work, 'add', '-A']);
+    sh('git', ['-C', work, ...id, 'commit', '-q', '-m', `${name} v1`]);
+    sh('git', ['-C', work, 'push', '-q', bare, 'main:refs/heads/main']);
+    const subCommit = sh('git', ['-C', work, 'rev-parse', 'HEAD']).trim();
+    sh('git', ['-C', this.work, 'checkout', '-q', '-b', branch]);
+    writeFileSync(join(this.work, '.gitmodules'), `[submodule "${name}"]\n\tpath = ${name}\n\turl = ../${name}.git\n`);
+    sh('git', ['-C', this.work, 'add', '.gitmodules']);
+    // A gitlink entry: the submodule's commit, without cloning it into the work tree.
+    sh('git', ['-C', this.work, 'update-index', '--add', '--cacheinfo', `160000,${subCommit},${name}`]);
+    sh('git', ['-C', this.work, ...id, 'commit', '-q', '-m', `submodule ${name}`]);
+    sh('git', ['-C', this.work, 'push', '-q', 'origin', `${branch}:refs/heads/${branch}`]);
+    return sh('git', ['-C', this.work, 'rev-parse', 'HEAD']).trim();
+  }
+
+  /**
    * Issues the server's certificate for `ip`, signed by a private CA made here (or by
    * {@link TRUSTED_CA_DIR}), and returns that CA's certificate (PEM) for the sites to trust.
    */
