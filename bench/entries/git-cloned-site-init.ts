@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GitClonedSiteInit } from '../../lib';
 import { BenchEntry } from '../entry';
+import { httpdProbes } from '../hand-written';
 
 /**
  * GitClonedSiteInit against what a user writes without it: a Deployment, a Service and a PodDisruptionBudget
@@ -44,18 +45,7 @@ export const gitClonedSiteInit: BenchEntry = {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['httpd-foreground', '-c', 'DocumentRoot "/usr/local/apache2/htdocs/site"'],
       lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '5']) },
-      readiness: kplus.Probe.fromHttpGet('/', {
-        port: 80,
-        periodSeconds: Duration.seconds(5),
-        timeoutSeconds: Duration.seconds(2),
-        failureThreshold: 3,
-      }),
-      liveness: kplus.Probe.fromTcpSocket({
-        port: 80,
-        periodSeconds: Duration.seconds(20),
-        timeoutSeconds: Duration.seconds(5),
-        failureThreshold: 6,
-      }),
+      ...httpdProbes('/'),
       ports: [{ number: 80, name: 'http' }],
       resources: {
         cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },

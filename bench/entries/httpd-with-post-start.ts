@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { HttpdWithPostStart } from '../../lib';
 import { BenchEntry } from '../entry';
+import { httpdProbes } from '../hand-written';
 
 /**
  * HttpdWithPostStart against what a user writes without it: a Pod and a Service from
@@ -50,18 +51,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
         memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
       },
       lifecycle: { postStart: kplus.Handler.fromCommand(['/bin/sh', '-c', script]), preStop: kplus.Handler.fromCommand(['sleep', '5']) },
-      readiness: kplus.Probe.fromHttpGet('/index.html', {
-        port: 80,
-        periodSeconds: Duration.seconds(5),
-        timeoutSeconds: Duration.seconds(2),
-        failureThreshold: 3,
-      }),
-      liveness: kplus.Probe.fromTcpSocket({
-        port: 80,
-        periodSeconds: Duration.seconds(20),
-        timeoutSeconds: Duration.seconds(5),
-        failureThreshold: 6,
-      }),
+      ...httpdProbes('/index.html'),
       volumeMounts: [
         { path: '/usr/local/apache2/htdocs', volume: kplus.Volume.fromEmptyDir(scope, 'HtdocsVolume', 'htdocs'), readOnly: false },
         { path: '/usr/local/apache2/logs', volume: kplus.Volume.fromEmptyDir(scope, 'LogsVolume', 'httpd-logs') },

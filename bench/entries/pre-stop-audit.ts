@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { FlagFileDirectory, PreStopAuditCollector, PreStopAuditedPod } from '../../lib';
 import { BenchEntry } from '../entry';
+import { httpdProbes } from '../hand-written';
 
 /**
  * PreStopAuditedPod + PreStopAuditCollector (sharing one FlagFileDirectory, as in
@@ -72,18 +73,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
         postStart: kplus.Handler.fromCommand(['/bin/sh', '-c', postStart]),
         preStop: kplus.Handler.fromCommand(['/bin/sh', '-c', PRE_STOP]),
       },
-      readiness: kplus.Probe.fromHttpGet('/index.html', {
-        port: 80,
-        periodSeconds: Duration.seconds(5),
-        timeoutSeconds: Duration.seconds(2),
-        failureThreshold: 3,
-      }),
-      liveness: kplus.Probe.fromTcpSocket({
-        port: 80,
-        periodSeconds: Duration.seconds(20),
-        timeoutSeconds: Duration.seconds(5),
-        failureThreshold: 6,
-      }),
+      ...httpdProbes('/index.html'),
       envVariables: {
         POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
         POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
