@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import { GitClonedSiteInit, HttpdWithPostStart, PreStopAuditCollector, PreStopAuditedPod } from '../lib';
 import { auditDir, list, podIdentity, recordedCalls, recordingCleanup } from './support/audit';
-import { HOSTILE_STRINGS } from './support/hostile';
+import { EDGE_CODE_POINTS, HOSTILE_STRINGS } from './support/hostile';
 import { Manifest, synthValid } from './support/manifests';
 import { runAll, SHELLS, tempDir } from './support/run';
 import { goYamlReaderProblems, KUBECTL, kubectlDecode, roundTripProblems, synthYaml } from './support/yaml-round-trip';
@@ -18,22 +18,6 @@ if (!KUBECTL) {
 const withKubectl = KUBECTL ? test : test.skip;
 
 /** The characters at the edges: C0, DEL and C1, separators, noncharacters, the ends of every plane. */
-const EDGE_CODE_POINTS = [
-  ...Array.from({ length: 0x1f }, (_, i) => i + 1),
-  ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i),
-  0xa0,
-  0xad,
-  0x2028,
-  0x2029,
-  0xd7ff,
-  0xe000,
-  0xfdd0,
-  0xfeff,
-  0xfffd,
-  0xfffe,
-  0xffff,
-  ...Array.from({ length: 16 }, (_, i) => (i + 1) * 0x10000).flatMap((p) => [p, p + 1, p + 0xfffd, p + 0xfffe, p + 0xffff]),
-];
 const EDGE = EDGE_CODE_POINTS.map((c) => String.fromCodePoint(c));
 /** The characters the YAML of cdk8s synth cannot carry raw (the library's set). */
 const UNSAFE = /[\u007f-\u009f\u2028\u2029\ufffe\uffff]/u;

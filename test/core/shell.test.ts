@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { atomicWrite, printLines, printText, sh, shellQuote, ShellCode, ShellScript } from '../../lib';
-import { HOSTILE_STRINGS } from '../support/hostile';
+import { EDGE_CODE_POINTS, HOSTILE_STRINGS } from '../support/hostile';
 import { Batch, runAll, SHELLS, tempDir } from '../support/run';
 import { goYamlReaderProblems, synthYaml } from '../support/yaml-round-trip';
 
@@ -77,21 +77,6 @@ describe.each(SHELLS)('scripts run by %s', (shell) => {
 // of all 1.1M code points it builds first (~1 s). Half of the draws are edge characters:
 // the ones the YAML writer and go-yaml disagree on, the C0 controls, the noncharacters and
 // the ends of each plane.
-const EDGE_CODE_POINTS = [
-  ...Array.from({ length: 0x1f }, (_, i) => i + 1),
-  ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i),
-  0xa0,
-  0xad,
-  0x2028,
-  0x2029,
-  0xd7ff,
-  0xe000,
-  0xfeff,
-  0xfffd,
-  0xfffe,
-  0xffff,
-  ...Array.from({ length: 16 }, (_, i) => (i + 1) * 0x10000).flatMap((p) => [p, p + 1, p + 0xfffd, p + 0xfffe, p + 0xffff]),
-];
 const anyCodePoint = fc
   .oneof(fc.integer({ min: 1, max: 0x10ffff }), fc.constantFrom(...EDGE_CODE_POINTS))
   .filter((n) => n < 0xd800 || n > 0xdfff)

@@ -20,3 +20,24 @@ export const HOSTILE_STRINGS: readonly string[] = [
   '\t tab and \r carriage return',
   '',
 ];
+
+/**
+ * The code points at the edges, for drawing text from the whole Unicode range: C0, DEL and
+ * C1, the separators U+2028/9, the noncharacters, the ends of every plane.
+ */
+export const EDGE_CODE_POINTS: readonly number[] = [
+  ...Array.from({ length: 0x1f }, (_, i) => i + 1),
+  ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i),
+  0xa0,
+  0xad,
+  0x2028,
+  0x2029,
+  0xd7ff,
+  0xe000,
+  0xfdd0,
+  0xfeff,
+  0xfffd,
+  0xfffe,
+  0xffff,
+  ...Array.from({ length: 16 }, (_, i) => (i + 1) * 0x10000).flatMap((p) => [p, p + 1, p + 0xfffd, p + 0xfffe, p + 0xffff]),
+];
