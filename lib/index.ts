@@ -94,11 +94,11 @@ export {
   httpdReadinessProbe,
   httpdLivenessProbe,
   HTTPD_VOLUMES,
-} from './httpd/httpd-container';
-export { drainDelay, applyDrainDelay, type DrainOptions, type DrainDelay, SHUTDOWN_MARGIN } from './httpd/drain-delay';
-export { addHttpService, type HttpServiceOptions } from './httpd/http-service';
-export { WriteFileHook, type WriteFileHookProps } from './httpd/write-file-hook';
-export { DEFAULT_POST_START_CONTENT, type PageContentFrom, POST_START_PAGE_SOURCE } from './httpd/post-start-page';
+} from './blocks/httpd-container';
+export { drainDelay, applyDrainDelay, type DrainOptions, type DrainDelay, SHUTDOWN_MARGIN } from './blocks/drain-delay';
+export { addHttpService, type HttpServiceOptions } from './blocks/http-service';
+export { WriteFileHook, type WriteFileHookProps } from './blocks/write-file-hook';
+export { DEFAULT_POST_START_CONTENT, type PageContentFrom, POST_START_PAGE_SOURCE } from './blocks/post-start-page';
 export { HttpdWithPostStart, type HttpdWithPostStartProps } from './httpd/httpd-with-post-start';
 
 // prestop: the flag-file protocol, PreStopAuditedPod and its collector

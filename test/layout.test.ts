@@ -1,16 +1,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
-// The layers of lib/ and which may import which (README, Development): core primitives,
-// the synth checks, then the building blocks and constructs of each scenario.
+// The layers of lib/ and which may import which; arrows only point down: core primitives,
+// the rules on the produced objects, the building blocks shared by several constructs, then
+// one folder per construct family, which never import each other.
 const MAY_IMPORT: Record<string, readonly string[]> = {
   core: ['core'],
+  rules: ['core', 'rules'],
   'synth-checks': ['core', 'synth-checks'],
-  httpd: ['core', 'synth-checks', 'httpd'],
-  prestop: ['core', 'synth-checks', 'httpd', 'prestop'],
-  'git-site': ['core', 'synth-checks', 'httpd', 'git-site'],
-  testing: ['core', 'testing'],
-  'cdk8s-plugin': ['testing', 'cdk8s-plugin'], // the cdk8s synth validation plugin: the /testing checks on manifest files
+  blocks: ['core', 'rules', 'synth-checks', 'blocks'],
+  httpd: ['core', 'rules', 'synth-checks', 'blocks', 'httpd'],
+  prestop: ['core', 'rules', 'synth-checks', 'blocks', 'prestop'],
+  'git-site': ['core', 'rules', 'synth-checks', 'blocks', 'git-site'],
+  testing: ['core', 'rules', 'testing'],
+  'cdk8s-plugin': ['rules', 'testing', 'cdk8s-plugin'], // the cdk8s synth validation plugin: the /testing checks on manifest files
 };
 
 const lib = join(__dirname, '..', 'lib');

@@ -8,7 +8,7 @@ import { makeNativeSidecar } from '../core/manifest-patches';
 import { checkExecArgs, checkImage, checkResources, checkSecretKey, checkWholeSeconds } from '../core/prop-checks';
 import { SecurityPreset } from '../core/security-preset';
 import { Warnings } from '../core/warnings';
-import { warnIfUnpinned } from '../httpd/httpd-container';
+import { warnIfUnpinned } from '../blocks/httpd-container';
 import { GitCloneScript, GitCloneScriptProps } from './git-clone-script';
 import { GitCertificateAuthority, GitCredentials } from './git-credentials';
 import { checkCredentialsTransport, checkGitRepository } from './git-rules';

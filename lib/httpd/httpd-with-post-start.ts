@@ -6,11 +6,11 @@ import { PropContext } from '../core/errors';
 import { HTTPD } from '../core/images';
 import { checkAbsolutePath, checkDnsSubdomain, checkLabels } from '../core/prop-checks';
 import { addStandardSynthChecks } from '../synth-checks/checks';
-import { applyDrainDelay, DrainDelay, DrainOptions, drainDelay } from './drain-delay';
-import { addHttpdContainer, HttpdPodOptions, httpdReadinessProbe } from './httpd-container';
-import { addHttpService, HttpServiceOptions } from './http-service';
-import { PageContentFrom, postStartPageHook, postStartPageMount, postStartPageUrlPath } from './post-start-page';
-import { WriteFileHook } from './write-file-hook';
+import { applyDrainDelay, DrainDelay, DrainOptions, drainDelay } from '../blocks/drain-delay';
+import { addHttpdContainer, HttpdPodOptions, httpdReadinessProbe } from '../blocks/httpd-container';
+import { addHttpService, HttpServiceOptions } from '../blocks/http-service';
+import { PageContentFrom, postStartPageHook, postStartPageMount, postStartPageUrlPath } from '../blocks/post-start-page';
+import { WriteFileHook } from '../blocks/write-file-hook';
 
 /** Properties of {@link HttpdWithPostStart}. */
 export interface HttpdWithPostStartProps extends HttpdPodOptions, HttpServiceOptions, DrainOptions {

@@ -14,7 +14,7 @@ import {
   checkWholeSeconds,
 } from '../core/prop-checks';
 import { sharedFrozen } from '../core/script-cache';
-import { MAX_PRE_STOP_DELAY_SECONDS } from '../httpd/drain-delay';
+import { MAX_PRE_STOP_DELAY_SECONDS } from '../blocks/drain-delay';
 import { Warnings } from '../core/warnings';
 import { buildCollectorScript, CollectorScript, CollectorScriptOptions } from './collector-script';
 import { buildPreStopFlagHook, PreStopFlagHook, PreStopFlagHookOptions } from './pre-stop-flag-hook';

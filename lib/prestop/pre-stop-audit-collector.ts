@@ -6,7 +6,7 @@ import { PropContext } from '../core/errors';
 import { IMAGE_PINS } from '../core/images';
 import { checkDnsLabel, checkDnsSubdomain, checkImage, checkLabels, checkResources } from '../core/prop-checks';
 import { SecurityPreset } from '../core/security-preset';
-import { checkEnvValues, checkMountPathFree, warnIfUnpinned } from '../httpd/httpd-container';
+import { checkEnvValues, checkMountPathFree, warnIfUnpinned } from '../blocks/httpd-container';
 import { addStandardSynthChecks } from '../synth-checks/checks';
 import { CLEANUP_KILL_AFTER_SECONDS, CollectorScript } from './collector-script';
 import { FlagFileDirectory } from './flag-file-directory';

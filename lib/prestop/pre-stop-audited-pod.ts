@@ -6,7 +6,7 @@ import { PropContext } from '../core/errors';
 import { HTTPD } from '../core/images';
 import { checkDnsSubdomain, checkLabels } from '../core/prop-checks';
 import { SecurityPreset } from '../core/security-preset';
-import { addPreStopDelayChecks, checkGracePeriod, SHUTDOWN_MARGIN } from '../httpd/drain-delay';
+import { addPreStopDelayChecks, checkGracePeriod, SHUTDOWN_MARGIN } from '../blocks/drain-delay';
 import {
   addHttpdContainer,
   checkMountPathFree,
@@ -14,16 +14,16 @@ import {
   HTTPD_VOLUMES,
   HttpdPodOptions,
   httpdReadinessProbe,
-} from '../httpd/httpd-container';
-import { addHttpService, HttpServiceOptions } from '../httpd/http-service';
+} from '../blocks/httpd-container';
+import { addHttpService, HttpServiceOptions } from '../blocks/http-service';
 import {
   PageContentFrom,
   POST_START_PAGE_SOURCE,
   postStartPageHook,
   postStartPageMount,
   postStartPageUrlPath,
-} from '../httpd/post-start-page';
-import { WriteFileHook } from '../httpd/write-file-hook';
+} from '../blocks/post-start-page';
+import { WriteFileHook } from '../blocks/write-file-hook';
 import { addStandardSynthChecks } from '../synth-checks/checks';
 import { GracePeriodRequirement } from '../synth-checks/grace-period';
 import { FlagFileDirectory } from './flag-file-directory';
