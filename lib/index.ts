@@ -49,11 +49,10 @@ export {
   MAX_WRITTEN_FILE_NAME_BYTES,
   checkSecretKey,
 } from './core/prop-checks';
+export { POD_SPEC_POINTERS, podSpecPointer } from './core/pod-spec';
 export { MAX_INT32, MAX_ARG_STRLEN, NAME_MAX, PATH_MAX, MAX_OBJECT_BYTES, MAX_PID_DIGITS } from './core/limits';
 export { Warnings, type WarningCode, type ConstructWarning, WARNINGS_ENV } from './core/warnings';
 export {
-  POD_SPEC_POINTERS,
-  podSpecPointer,
   containerPointer,
   setManifestField,
   addRawJsonPatch,

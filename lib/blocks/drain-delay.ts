@@ -2,6 +2,7 @@ import { Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PropContext } from '../core/errors';
+import { DEFAULT_GRACE_PERIOD_SECONDS } from '../core/limits';
 import { addRawJsonPatch, containerPointer, markOutsideCheckedFields } from '../core/manifest-patches';
 import { checkWholeSeconds } from '../core/prop-checks';
 import { Warnings } from '../core/warnings';
@@ -23,9 +24,6 @@ export const SHUTDOWN_MARGIN = Duration.seconds(5);
  * @internal
  */
 export const MAX_PRE_STOP_DELAY_SECONDS = 3600;
-
-/** Kubernetes' default `terminationGracePeriodSeconds`. */
-const DEFAULT_GRACE_PERIOD = Duration.seconds(30);
 
 /** The drain props of the httpd constructs. */
 export interface DrainOptions {
@@ -92,7 +90,7 @@ export function checkGracePeriod(
   requirement: GracePeriodRequirement,
   shortenProp: string,
 ): number {
-  const seconds = checkWholeSeconds(ctx, prop, gracePeriod ?? DEFAULT_GRACE_PERIOD, 1);
+  const seconds = checkWholeSeconds(ctx, prop, gracePeriod ?? Duration.seconds(DEFAULT_GRACE_PERIOD_SECONDS), 1);
   if (seconds < requirement.seconds) {
     throw ctx.error(
       'GRACE_PERIOD',

@@ -11,6 +11,21 @@ export const MAX_INT32 = 2147483647;
  */
 export const MAX_ARG_STRLEN = 131072;
 
+/**
+ * The size in bytes of `word` as one `execve` argument (its UTF-8 bytes) when it is longer
+ * than {@link MAX_ARG_STRLEN} allows, else undefined: the one test of "too long to exec".
+ * @internal
+ */
+export function execArgumentOverLimit(word: string): number | undefined {
+  // At most 3 bytes per UTF-16 unit: most words are clearly short enough without counting.
+  if (word.length * 3 < MAX_ARG_STRLEN) return undefined;
+  const bytes = utf8Length(word);
+  return bytes + 1 > MAX_ARG_STRLEN ? bytes : undefined;
+}
+
+/** Kubernetes' default `terminationGracePeriodSeconds`, when a pod spec does not set it. */
+export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
+
 /** The longest file name (one path component) Linux file systems take, in bytes (`NAME_MAX`). */
 export const NAME_MAX = 255;
 

@@ -1,26 +1,10 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { podSpecPointer } from './pod-spec';
 
 // Escape hatches that write the synthesized manifest directly, and the mark that tells the
 // synth checks which of the library's own patches they may ignore.
-
-/** Where each kind of object keeps its pod spec, as JSON pointers into its manifest. */
-export const POD_SPEC_POINTERS = {
-  /** A Pod's own spec. */
-  pod: '/spec',
-  /** The pod template of a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job (and custom resources that follow them). */
-  template: '/spec/template/spec',
-  /** The pod template of a CronJob's job template. */
-  cronJob: '/spec/jobTemplate/spec/template/spec',
-} as const;
-
-/** JSON pointer to the pod spec inside a workload's manifest (see {@link POD_SPEC_POINTERS}). */
-export function podSpecPointer(workload: kplus.AbstractPod): string {
-  if (workload instanceof kplus.Pod) return POD_SPEC_POINTERS.pod;
-  if (workload instanceof kplus.CronJob) return POD_SPEC_POINTERS.cronJob;
-  return POD_SPEC_POINTERS.template;
-}
 
 /**
  * JSON pointer to a container (or init container) inside a workload's manifest.

@@ -1,4 +1,5 @@
 import { Yaml } from 'cdk8s';
+import { loneSurrogateIndex } from './unicode';
 
 // Which user text the YAML of `cdk8s synth` carries to kubectl unchanged. The writer is the
 // `yaml` npm package (cdk8s Yaml.stringify: YAML 1.1, lineWidth 0); kubectl decodes with
@@ -45,9 +46,6 @@ export const GO_YAML_EXTRA_LINE_BREAKS: ReadonlySet<number> = new Set([0x85, 0x2
  */
 export const YAML_UNSAFE_CHARACTERS = /[\u007f-\u009f\u2028\u2029\ufffe\uffff]+/gu;
 
-// A lone surrogate: a UTF-16 unit that is not half of a pair (no UTF-8 form, written as U+FFFD).
-const LONE_SURROGATE = /\p{Cs}/u;
-
 /**
  * Whether `text` holds a character of {@link YAML_UNSAFE_CHARACTERS}.
  * @internal
@@ -85,11 +83,11 @@ function codePointName(text: string, at: number): string {
  */
 export function unicodeProblem(text: string): TextProblem | undefined {
   if (text.includes('\0')) return { code: 'NUL_BYTE', rule: 'holds a NUL byte, which cannot be passed to a process' };
-  const surrogate = LONE_SURROGATE.exec(text);
-  if (surrogate) {
+  const surrogate = loneSurrogateIndex(text);
+  if (surrogate >= 0) {
     return {
       code: 'UNICODE',
-      rule: `holds a lone surrogate (${codePointName(text, surrogate.index)} at index ${surrogate.index}), which is no Unicode character: it has no UTF-8 form`,
+      rule: `holds a lone surrogate (${codePointName(text, surrogate)} at index ${surrogate}), which is no Unicode character: it has no UTF-8 form`,
     };
   }
   return undefined;

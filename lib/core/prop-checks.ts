@@ -1,15 +1,21 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { MAX_ARG_STRLEN, MAX_INT32, MAX_PID_DIGITS, NAME_MAX, PATH_MAX, utf8Length } from './limits';
+import { execArgumentOverLimit, MAX_ARG_STRLEN, MAX_INT32, MAX_PID_DIGITS, NAME_MAX, PATH_MAX, utf8Length } from './limits';
 import { PropContext, PropErrorCode } from './errors';
 import { manifestTextProblem, unicodeProblem } from './manifest-text';
+import {
+  DNS1123_LABEL,
+  DNS1123_LABEL_MAX,
+  DNS1123_SUBDOMAIN,
+  DNS1123_SUBDOMAIN_MAX,
+  isDnsSubdomain,
+  LABEL_NAME,
+  LABEL_NAME_MAX,
+} from './names';
+import { parseQuantity } from './quantity';
 
 // The prop checks every construct and building block uses: each returns the checked value
 // or throws a PropError that names the place (`ctx`), the prop, the value and the rule.
-
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 function checkName(
   ctx: PropContext,
@@ -35,7 +41,7 @@ export function checkDnsLabel(ctx: PropContext, prop: string, value: string): st
     prop,
     value,
     DNS1123_LABEL,
-    63,
+    DNS1123_LABEL_MAX,
     "is not a DNS-1123 label: lowercase letters, digits and '-' only, starting and ending with a letter or digit",
   );
 }
@@ -48,7 +54,7 @@ export function checkDnsSubdomain(ctx: PropContext, prop: string, value: string)
     prop,
     value,
     DNS1123_SUBDOMAIN,
-    253,
+    DNS1123_SUBDOMAIN_MAX,
     "is not a DNS-1123 subdomain: lowercase letters, digits, '-' and '.' only, each part starting and ending with a letter or digit",
   );
 }
@@ -224,8 +230,8 @@ export function checkLabelKey(ctx: PropContext, prop: string, key: string): stri
   const slash = key.indexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  const prefixOk = prefix === undefined || (prefix.length <= 253 && DNS1123_SUBDOMAIN.test(prefix));
-  if (!prefixOk || name.length > 63 || !LABEL_NAME.test(name)) {
+  const prefixOk = prefix === undefined || isDnsSubdomain(prefix);
+  if (!prefixOk || name.length > LABEL_NAME_MAX || !LABEL_NAME.test(name)) {
     throw ctx.error(
       'LABEL',
       prop,
@@ -251,7 +257,7 @@ export function checkLabels(ctx: PropContext, prop: string, labels: Readonly<Rec
         'is the label cdk8s-plus gives every pod to select it: it replaces the value on the pods but keeps it on the Service, which then selects nothing; use another key',
       );
     }
-    if (value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
+    if (value !== '' && (value.length > LABEL_NAME_MAX || !LABEL_NAME.test(value))) {
       throw ctx.error(
         'LABEL',
         `${prop}[${JSON.stringify(key)}]`,
@@ -369,10 +375,8 @@ export function checkExecArgs(
   wayOut: string,
 ): readonly string[] {
   for (const word of command) {
-    // At most 3 bytes per UTF-16 unit: most words are clearly short enough without counting.
-    if (word.length * 3 < MAX_ARG_STRLEN) continue;
-    const bytes = utf8Length(word);
-    if (bytes <= MAX_ARG_STRLEN - 1) continue;
+    const bytes = execArgumentOverLimit(word);
+    if (bytes === undefined) continue;
     const limit = `Linux takes at most ${MAX_ARG_STRLEN - 1} per argument (MAX_ARG_STRLEN ${MAX_ARG_STRLEN} with its NUL)`;
     throw ctx.error(
       'ARG_TOO_LONG',
@@ -419,9 +423,7 @@ export function checkResources(
 
 // A Cpu's amount ('50m', '0.5', '2') in millicores; undefined for a token or another form.
 function cpuMillis(cpu: kplus.Cpu): number | undefined {
-  const match = /^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(m?)$/.exec(String(cpu.amount));
-  if (!match) return undefined;
-  return match[2] === 'm' ? Number(match[1]) : Number(match[1]) * 1000;
+  return parseQuantity(String(cpu.amount), 1000);
 }
 
 function sizeBytes(size: Size): number {

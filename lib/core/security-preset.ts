@@ -1,7 +1,8 @@
 import * as kplus from 'cdk8s-plus-27';
 import { PropContext } from './errors';
 import { MAX_INT32 } from './limits';
-import { containerPointer, markOutsideCheckedFields, podSpecPointer, setManifestField } from './manifest-patches';
+import { containerPointer, markOutsideCheckedFields, setManifestField } from './manifest-patches';
+import { podSpecPointer } from './pod-spec';
 import { checkIntegerRange, checkPort } from './prop-checks';
 
 /** The Pod Security Standards levels, from most to least restrictive. */

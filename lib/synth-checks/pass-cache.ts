@@ -2,7 +2,8 @@ import { ApiObject, App, ImplicitTokenResolver, LazyResolver, NumberStringUnionR
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { utf8Length } from '../core/limits';
-import { isMarkedOutsideCheckedFields, POD_SPEC_POINTERS, rawJsonPatchesOf } from '../core/manifest-patches';
+import { isMarkedOutsideCheckedFields, rawJsonPatchesOf } from '../core/manifest-patches';
+import { POD_SPEC_POINTERS } from '../core/pod-spec';
 
 // The speed layer of the synth checks: what they read of an object, from cdk8s-plus's model
 // when that is the final state, else from one rendering per validation pass.

@@ -45,7 +45,6 @@ export function findYamlTextProblems(text: string): YamlTextProblem[] {
   for (const m of text.matchAll(SUSPECT)) {
     const at = m.index;
     const unit = text.charCodeAt(at);
-    let cp = unit;
     if (unit >= 0xd800 && unit <= 0xdbff && at + 1 < text.length) {
       const next = text.charCodeAt(at + 1);
       if (next >= 0xdc00 && next <= 0xdfff) continue; // a pair: U+10000 and up, allowed
@@ -55,8 +54,7 @@ export function findYamlTextProblems(text: string): YamlTextProblem[] {
       if (before >= 0xd800 && before <= 0xdbff) continue; // the second half of a pair
     }
     const lone = unit >= 0xd800 && unit <= 0xdfff;
-    if (!lone && goYamlAccepts(cp) && !GO_YAML_EXTRA_LINE_BREAKS.has(cp)) continue;
-    if (!lone) cp = unit;
+    if (!lone && goYamlAccepts(unit) && !GO_YAML_EXTRA_LINE_BREAKS.has(unit)) continue;
     if (!lineStarts || !separators) {
       lineStarts = [0];
       separators = [];
@@ -69,18 +67,18 @@ export function findYamlTextProblems(text: string): YamlTextProblem[] {
     while (lineStarts[line - 1] > at) line--;
     const column = [...text.slice(lineStarts[line - 1], at)].length + 1;
     const document = separators.filter((s) => s > 0 && s < at).length;
-    const lineBreak = GO_YAML_EXTRA_LINE_BREAKS.has(cp);
+    const lineBreak = GO_YAML_EXTRA_LINE_BREAKS.has(unit);
     problems.push({
       line,
       column,
       document,
-      codePoint: hex(cp),
+      codePoint: hex(unit),
       kind: lineBreak ? 'line-break' : 'rejected',
       message: lineBreak
-        ? `${hex(cp)} is a line break to kubectl's YAML decoder: the value it reads is not the one written`
+        ? `${hex(unit)} is a line break to kubectl's YAML decoder: the value it reads is not the one written`
         : lone
-          ? `${hex(cp)} is a lone surrogate: UTF-8 cannot hold it, so the file carries U+FFFD instead (or is refused)`
-          : `${hex(cp)} is a control character: kubectl's YAML decoder refuses the file ("control characters are not allowed")`,
+          ? `${hex(unit)} is a lone surrogate: UTF-8 cannot hold it, so the file carries U+FFFD instead (or is refused)`
+          : `${hex(unit)} is a control character: kubectl's YAML decoder refuses the file ("control characters are not allowed")`,
     });
   }
   return problems;
