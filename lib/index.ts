@@ -11,32 +11,23 @@
 
 // core: primitives
 export {
-  ShellCode,
+  type ShellCode,
   type ShellArg,
   shellQuote,
   sh,
   printLines,
   printText,
   atomicWrite,
-  atomicWriteInto,
   ShellScript,
   type ShellScriptProps,
 } from './core/shell';
 export { PropError, type PropErrorCode, PropContext } from './core/errors';
 export {
   checkDnsLabel,
-  checkDnsSubdomain,
-  checkIntegerRange,
-  checkWholeSeconds,
   checkPort,
-  checkNodePort,
   checkAbsolutePath,
   checkOwnDirectory,
   checkFileName,
-  checkLabelKey,
-  checkLabels,
-  checkImage,
-  isPinnedImage,
   checkNoNulByte,
   checkNoNulBytes,
   checkEach,
@@ -49,24 +40,18 @@ export {
   MAX_WRITTEN_FILE_NAME_BYTES,
   checkSecretKey,
 } from './core/prop-checks';
-export { POD_SPEC_POINTERS, podSpecPointer } from './core/pod-spec';
+export { podSpecPointer } from './core/pod-spec';
 export { MAX_INT32, MAX_ARG_STRLEN, NAME_MAX, PATH_MAX, MAX_OBJECT_BYTES, MAX_PID_DIGITS } from './core/limits';
-export { Warnings, type WarningCode, type ConstructWarning, WARNINGS_ENV } from './core/warnings';
-export {
-  containerPointer,
-  setManifestField,
-  addRawJsonPatch,
-  makeNativeSidecar,
-} from './core/manifest-patches';
+export { Warnings, type WarningCode, type ConstructWarning } from './core/warnings';
+export { containerPointer, setManifestField, addRawJsonPatch, makeNativeSidecar } from './core/manifest-patches';
 export {
   SecurityPreset,
-  PodSecurityLevel,
-  BASELINE_CAPABILITIES,
+  type PodSecurityLevel,
   type BaselineCapability,
   type RestrictedPresetOptions,
   type BaselineRootPresetOptions,
 } from './core/security-preset';
-export { IMAGE_PINS, HTTPD, GIT_IMAGE_USER } from './core/images';
+export { IMAGE_PINS, HTTPD } from './core/images';
 export { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from './core/defaults';
 
 // synth-checks: rules on the final state of the app
@@ -75,7 +60,6 @@ export {
   addStandardSynthChecks,
   serviceSelectorProblems,
   volumeMountProblems,
-  problemsWithCode,
   type SynthCheck,
   type SynthProblem,
   type SynthProblemCode,
@@ -92,7 +76,6 @@ export {
   type HttpdProbeOptions,
   httpdReadinessProbe,
   httpdLivenessProbe,
-  HTTPD_VOLUMES,
 } from './blocks/httpd-container';
 export { drainDelay, applyDrainDelay, type DrainOptions, type DrainDelay, SHUTDOWN_MARGIN } from './blocks/drain-delay';
 export { addHttpService, type HttpServiceOptions } from './blocks/http-service';
@@ -101,15 +84,14 @@ export { DEFAULT_POST_START_CONTENT, type PageContentFrom, POST_START_PAGE_SOURC
 export { HttpdWithPostStart, type HttpdWithPostStartProps } from './httpd/httpd-with-post-start';
 
 // prestop: the flag-file protocol, PreStopAuditedPod and its collector
-export { FLAG_FILE_FORMAT, FLAG_FILE_EXTENSION, FLAG_FIELDS, type FlagField } from './prestop/flag-file';
 export { type PreStopFlagHook, type PreStopFlagHookOptions } from './prestop/pre-stop-flag-hook';
-export { type CollectorScript, type CollectorScriptOptions, COLLECTOR_DIRS, CLEANUP_KILL_AFTER_SECONDS } from './prestop/collector-script';
+export { type CollectorScript, type CollectorScriptOptions } from './prestop/collector-script';
 export { FlagFileDirectory, type FlagFileDirectoryProps } from './prestop/flag-file-directory';
 export { PreStopAuditedPod, type PreStopAuditedPodProps, PRE_STOP_WRITE_MARGIN } from './prestop/pre-stop-audited-pod';
 export { PreStopAuditCollector, type PreStopAuditCollectorProps } from './prestop/pre-stop-audit-collector';
 
 // git-site: git rules, the clone script and containers, GitClonedSiteInit
-export { checkGitRepository, checkGitRef, checkRepoSubPath, type GitProtocol, type GitRepositoryCheckOptions } from './git-site/git-rules';
+export { type GitProtocol } from './git-site/git-rules';
 export {
   GitCloneScript,
   type GitCloneScriptProps,

@@ -172,6 +172,6 @@ export function addPreStopDelayChecks(
 ): void {
   addSynthCheck(scope, () => [
     ...problemsWithCode('GRACE_PERIOD', gracePeriodProblems(workload, requirement)),
-    ...(sleepAction ? problemsWithCode('SLEEP_ACTION', sleepActionProblems(workload)) : []),
+    ...(sleepAction ? problemsWithCode('SLEEP_ACTION_TOO_LONG', sleepActionProblems(workload)) : []),
   ]);
 }

@@ -5,15 +5,13 @@ import { containerPointer, markOutsideCheckedFields, setManifestField } from './
 import { podSpecPointer } from './pod-spec';
 import { checkIntegerRange, checkPort } from './prop-checks';
 
-/** The Pod Security Standards levels, from most to least restrictive. */
-export enum PodSecurityLevel {
-  /** Heavily restricted: non-root, all capabilities dropped, seccomp, no hostPath. */
-  RESTRICTED = 'restricted',
-  /** Prevents known privilege escalations; allows root and a set of capabilities, no hostPath. */
-  BASELINE = 'baseline',
-  /** Unrestricted: needed for hostPath volumes, host namespaces, privileged containers. */
-  PRIVILEGED = 'privileged',
-}
+/**
+ * A Pod Security Standards level a pod can be checked against: `restricted` (non-root, all
+ * capabilities dropped, seccomp, no hostPath) or `baseline` (prevents known privilege
+ * escalations; allows root and a set of capabilities, no hostPath). `privileged` is no
+ * check at all, so it is no level here (the plugin's namespace levels add it).
+ */
+export type PodSecurityLevel = 'restricted' | 'baseline';
 
 /** The capabilities the Baseline level lets a container add. */
 export const BASELINE_CAPABILITIES = [
@@ -100,7 +98,7 @@ export class SecurityPreset {
               value: String(checkPort(ctx, 'unprivilegedPortStart', options.unprivilegedPortStart)),
             },
           ];
-    return new SecurityPreset(PodSecurityLevel.RESTRICTED, {
+    return new SecurityPreset('restricted', {
       container: {
         allowPrivilegeEscalation: false,
         capabilities: { drop: ['ALL'] },
@@ -139,7 +137,7 @@ export class SecurityPreset {
         );
       }
     }
-    return new SecurityPreset(PodSecurityLevel.BASELINE, {
+    return new SecurityPreset('baseline', {
       container: {
         allowPrivilegeEscalation: false,
         capabilities: add.length > 0 ? { add: [...add].sort(), drop: ['ALL'] } : { drop: ['ALL'] },

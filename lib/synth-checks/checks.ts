@@ -32,7 +32,7 @@ export type SynthProblemCode =
   /** A grace period shorter than the preStop hook needs. */
   | 'GRACE_PERIOD'
   /** A `sleep` lifecycle action longer than the grace period: the API server rejects the pod. */
-  | 'SLEEP_ACTION'
+  | 'SLEEP_ACTION_TOO_LONG'
   /** An exec word (command, args, an exec hook or probe) longer than one `execve` argument may be (MAX_ARG_STRLEN). */
   | 'ARG_TOO_LONG'
   /** An object whose JSON is larger than the API server stores (etcd's 1.5 MiB). */

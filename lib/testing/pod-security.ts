@@ -1,12 +1,11 @@
-import { BASELINE_CAPABILITIES } from '../core/security-preset';
+import { BASELINE_CAPABILITIES, type PodSecurityLevel } from '../core/security-preset';
 // Pod Security Standards (baseline and restricted) on plain manifests, check for check as
 // kubernetes/pod-security-admission defines them (policy/check_*.go), each check with the
 // policy versions it changed at, and messages worded as the API server words them.
 //
 // Everything here works on plain JSON objects: no cdk8s, no ajv, no kubernetes-models.
 
-/** A Pod Security Standards level that restricts something (`privileged` allows everything). */
-export type PodSecurityLevel = 'baseline' | 'restricted';
+export type { PodSecurityLevel };
 
 /**
  * The newest policy version these rules know (the highest version at which a check changed).

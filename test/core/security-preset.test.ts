@@ -1,6 +1,6 @@
 import { Cron } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { containerPointer, PodSecurityLevel, SecurityPreset } from '../../lib';
+import { containerPointer, SecurityPreset } from '../../lib';
 import { newChart, only, synthValid } from '../support/manifests';
 
 test('a preset applies to a container of any workload, at the right place in its manifest', () => {
@@ -17,7 +17,7 @@ test('a preset applies to a container of any workload, at the right place in its
   expect(spec.securityContext).toEqual({ fsGroup: 3000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
   // The other container keeps what cdk8s-plus wrote.
   expect(spec.containers[0].securityContext.capabilities).toBeUndefined();
-  expect(preset.level).toBe(PodSecurityLevel.RESTRICTED);
+  expect(preset.level).toBe('restricted');
 });
 
 test('init containers and CronJobs are addressed too', () => {

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { atomicWrite, printLines, printText, sh, shellQuote, ShellCode, ShellScript } from '../../lib';
+import { atomicWrite, printLines, printText, sh, shellQuote, ShellScript } from '../../lib';
+import { ShellCode } from '../../lib/core/shell';
 import { EDGE_CODE_POINTS, HOSTILE_STRINGS } from '../support/hostile';
 import { Batch, runAll, SHELLS, tempDir } from '../support/run';
 import { goYamlReaderProblems, synthYaml } from '../support/yaml-round-trip';

@@ -1,5 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import { FlagFileDirectory, GitClonedSiteInit, HttpdWithPostStart, PreStopAuditedPod, Warnings, WARNINGS_ENV } from '../../lib';
+import { FlagFileDirectory, GitClonedSiteInit, HttpdWithPostStart, PreStopAuditedPod, Warnings } from '../../lib';
+import { WARNINGS_ENV } from '../../lib/core/warnings';
 import { warningsOf } from '../../lib/testing';
 
 const repository = 'https://example.com/site.git';

@@ -144,7 +144,7 @@ describe.each(CONSTRUCTS)('%s drains before httpd stops', (_name, build) => {
       JsonPatch.replace(`${containerPointer(workload, workload.containers[0])}/lifecycle/preStop/sleep/seconds`, 40),
     );
     expect(() => Testing.synth(chart)).toThrow(
-      /the preStop sleep action of container 'httpd' sleeps 40s, longer than terminationGracePeriodSeconds 25: the API server rejects the pod .*\[SLEEP_ACTION\]/,
+      /the preStop sleep action of container 'httpd' sleeps 40s, longer than terminationGracePeriodSeconds 25: the API server rejects the pod .*\[SLEEP_ACTION_TOO_LONG\]/,
     );
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as kplus from 'cdk8s-plus-27';
-import { HttpdWithPostStart, HttpdWithPostStartProps, PodSecurityLevel, PreStopAuditedPod, SecurityPreset, WriteFileHook } from '../../lib';
+import { HttpdWithPostStart, HttpdWithPostStartProps, PreStopAuditedPod, SecurityPreset, WriteFileHook } from '../../lib';
 import { HOSTILE_STRINGS } from '../support/hostile';
 import { Manifest, newChart, only, synthValid } from '../support/manifests';
 import { Batch, SHELLS, tempDir } from '../support/run';
@@ -99,7 +99,7 @@ describe('synthesized objects', () => {
   test('the baseline root preset keeps only the capabilities it lists', () => {
     const preset = SecurityPreset.baselineRoot({ addCapabilities: ['SETUID', 'NET_BIND_SERVICE', 'SETGID'] });
     const { pod, container } = synth({ securityPreset: preset });
-    expect(preset.level).toBe(PodSecurityLevel.BASELINE);
+    expect(preset.level).toBe('baseline');
     expect(container.securityContext.runAsUser).toBe(0);
     expect(container.securityContext.capabilities).toEqual({ add: ['NET_BIND_SERVICE', 'SETGID', 'SETUID'], drop: ['ALL'] });
     expect(pod.spec.securityContext.sysctls).toBeUndefined();

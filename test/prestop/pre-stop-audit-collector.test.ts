@@ -6,7 +6,6 @@ import * as kplus from 'cdk8s-plus-27';
 import {
   FlagFileDirectory,
   IMAGE_PINS,
-  PodSecurityLevel,
   PreStopAuditCollector,
   PreStopAuditCollectorProps,
   PreStopAuditedPod,
@@ -118,7 +117,7 @@ describe('synthesized objects', () => {
       seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(spec.securityContext).toEqual({ runAsNonRoot: false, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(SecurityPreset.baselineRoot().level).toBe(PodSecurityLevel.BASELINE);
+    expect(SecurityPreset.baselineRoot().level).toBe('baseline');
     const dacOverride = synth({ securityPreset: SecurityPreset.baselineRoot({ addCapabilities: ['DAC_OVERRIDE'] }) });
     expect(dacOverride.container.securityContext.capabilities).toEqual({ add: ['DAC_OVERRIDE'], drop: ['ALL'] });
   });

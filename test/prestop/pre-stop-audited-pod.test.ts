@@ -2,16 +2,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import {
-  FlagFileDirectory,
-  FLAG_FIELDS,
-  FLAG_FILE_FORMAT,
-  PodSecurityLevel,
-  PRE_STOP_WRITE_MARGIN,
-  PreStopAuditedPod,
-  PreStopAuditedPodProps,
-  SecurityPreset,
-} from '../../lib';
+import { FlagFileDirectory, PRE_STOP_WRITE_MARGIN, PreStopAuditedPod, PreStopAuditedPodProps, SecurityPreset } from '../../lib';
+import { FLAG_FIELDS, FLAG_FILE_FORMAT } from '../../lib/prestop/flag-file';
 import { PreStopAuditedPodChart } from '../../examples/pre-stop-audited-pod';
 import { auditDir, list, podIdentity, PodIdentity, preStopCommand } from '../support/audit';
 import { HOSTILE_STRINGS } from '../support/hostile';
@@ -114,7 +106,7 @@ describe('synthesized objects', () => {
   test('a non-root preset can be chosen (for a directory the user owns)', () => {
     const { container } = synth({ securityPreset: SecurityPreset.restricted({ user: 2000, group: 2000, unprivilegedPortStart: 80 }) });
     expect(container.securityContext.runAsUser).toBe(2000);
-    expect(SecurityPreset.restricted().level).toBe(PodSecurityLevel.RESTRICTED);
+    expect(SecurityPreset.restricted().level).toBe('restricted');
   });
 
   test('seed names, labels and a fixed node port; the Service selects the Pod', () => {
