@@ -1,6 +1,6 @@
 /**
  * `npm run test:e2e`: the end-to-end suite against the cluster KUBECONFIG points at (see
- * docs/e2e-section.md). `npm test` (jest.config.js) never runs these files.
+ * docs/operating.md). `npm test` (jest.config.js) never runs these files.
  * @type {import('jest').Config}
  */
 module.exports = {
