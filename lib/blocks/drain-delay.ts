@@ -105,8 +105,9 @@ export function checkGracePeriod(
 /**
  * Checks the drain props of a construct whose container `containerName` serves behind a
  * Service: the delay (whole seconds, at most an hour) and a grace period that covers it.
+ * @internal
  */
-export function drainDelay(ctx: PropContext, containerName: string, options: DrainOptions): DrainDelay {
+export function checkDrainOptions(ctx: PropContext, containerName: string, options: DrainOptions): DrainDelay {
   const seconds = checkWholeSeconds(ctx, 'drainDelay', options.drainDelay ?? Duration.seconds(5), 0, MAX_PRE_STOP_DELAY_SECONDS);
   const margin = SHUTDOWN_MARGIN.toSeconds();
   const requirement: GracePeriodRequirement = {
@@ -127,33 +128,58 @@ export function drainDelay(ctx: PropContext, containerName: string, options: Dra
   };
 }
 
+/** Options for {@link drainDelay}. */
+export interface DrainDelayOptions extends DrainOptions {
+  /**
+   * The container that drains, named in the grace-period checks.
+   * @default 'httpd'
+   */
+  readonly containerName?: string;
+}
+
 /**
- * Writes the kubelet's `sleep` action of `drain` into `container`'s preStop (a raw JSON
- * patch, which reaches the YAML), when it is one, and registers the synth checks of a
+ * Checks a drain delay and the grace period that must cover it, and returns it as plain
+ * data and as a cdk8s-plus-27 handler for `lifecycle.preStop`; {@link applyDrainDelay}
+ * then adds it to a workload. Bad options throw a {@link PropError}.
+ */
+export function drainDelay(options: DrainDelayOptions = {}): DrainDelay {
+  return checkDrainOptions(PropContext.named('drainDelay'), options.containerName ?? 'httpd', options);
+}
+
+/** Options for {@link applyDrainDelay}. */
+export interface ApplyDrainDelayOptions {
+  /** The workload whose container drains; its grace period is checked at synth. */
+  readonly workload: kplus.AbstractPod;
+  /** The container whose preStop holds the delay. */
+  readonly container: kplus.Container;
+  /** The delay, from {@link drainDelay}. */
+  readonly drain: DrainDelay;
+  /**
+   * Whether the container already has a `lifecycle` (a postStart hook), so a sleep action
+   * is added to it rather than written as the whole `lifecycle`.
+   * @default false
+   */
+  readonly containerHasLifecycle?: boolean;
+}
+
+/**
+ * Writes the kubelet's `sleep` action of a drain delay into the container's preStop (a raw
+ * JSON patch, which reaches the YAML), when it is one, and registers the synth checks of a
  * preStop delay on `scope`: the grace period covers it ({@link gracePeriodProblems}) and
  * no sleep action outlasts the grace period ({@link sleepActionProblems}).
- *
- * @param hasLifecycle whether the container already has a `lifecycle` (a postStart hook)
  */
-export function applyDrainDelay(
-  scope: Construct,
-  workload: kplus.AbstractPod,
-  container: kplus.Container,
-  drain: DrainDelay,
-  hasLifecycle: boolean,
-): void {
+export function applyDrainDelay(scope: Construct, options: ApplyDrainDelayOptions): void {
+  const { workload, drain } = options;
   if (drain.sleepAction) {
     Warnings.of(scope).add(
       'SLEEP_ACTION',
       'drainWithSleepAction writes a preStop sleep action, which needs Kubernetes 1.29+ (PodLifecycleSleepAction, on by default from 1.30, GA in 1.34): an older API server rejects or drops the field, and the pod then stops without draining',
     );
-    const pointer = `${containerPointer(workload, container)}/lifecycle`;
+    const pointer = `${containerPointer(workload, options.container)}/lifecycle`;
     const sleep = { sleep: { seconds: drain.seconds } };
     // Lifecycle is outside the fields the standard checks read; the sleep check renders.
-    addRawJsonPatch(
-      workload,
-      markOutsideCheckedFields(hasLifecycle ? JsonPatch.add(`${pointer}/preStop`, sleep) : JsonPatch.add(pointer, { preStop: sleep })),
-    );
+    const patch = options.containerHasLifecycle ? JsonPatch.add(`${pointer}/preStop`, sleep) : JsonPatch.add(pointer, { preStop: sleep });
+    addRawJsonPatch(workload, markOutsideCheckedFields(patch));
   }
   if (drain.seconds > 0) addPreStopDelayChecks(scope, workload, drain.requirement, drain.sleepAction);
 }

@@ -2,7 +2,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { metadataWithName } from '../core/defaults';
 import { PropContext } from '../core/errors';
-import { checkDnsLabel, checkNodePort, checkPort } from '../core/prop-checks';
+import { checkDnsLabel, checkLabels, checkNodePort, checkPort } from '../core/prop-checks';
 
 /** How a web server is exposed; each field is a prop of the construct that uses it. */
 export interface HttpServiceOptions {
@@ -29,20 +29,21 @@ export interface HttpServiceOptions {
 }
 
 /**
- * Adds a Service named `http` in front of `selector`'s pods, forwarding to `targetPort`.
- * The options are checked against `ctx`, so errors name the construct the user wrote.
- *
- * @param labels the Service's labels, already checked by the caller (it labels its
- *   workload with them too)
+ * {@link HttpServiceOptions}, checked: what {@link buildHttpService} needs.
+ * @internal
  */
-export function addHttpService(
-  scope: Construct,
-  ctx: PropContext,
-  selector: kplus.IPodSelector,
-  targetPort: number,
-  options: HttpServiceOptions,
-  labels: Record<string, string> = {},
-): kplus.Service {
+export interface CheckedHttpService {
+  readonly name?: string;
+  readonly type: kplus.ServiceType;
+  readonly port: number;
+  readonly nodePort?: number;
+}
+
+/**
+ * Checks the Service props (each error names its prop).
+ * @internal
+ */
+export function checkHttpServiceOptions(ctx: PropContext, options: HttpServiceOptions): CheckedHttpService {
   const name = options.serviceName === undefined ? undefined : checkDnsLabel(ctx, 'serviceName', options.serviceName);
   const port = checkPort(ctx, 'servicePort', options.servicePort ?? 80);
   const type = options.serviceType ?? kplus.ServiceType.NODE_PORT;
@@ -57,10 +58,52 @@ export function addHttpService(
       );
     }
   }
+  return { name, type, port, nodePort: options.nodePort };
+}
+
+/**
+ * Adds the checked Service named `http` in front of `selector`'s pods, forwarding to `targetPort`.
+ * @param labels the Service's labels, already checked by the caller (it labels its workload with them too)
+ * @internal
+ */
+export function buildHttpService(
+  scope: Construct,
+  selector: kplus.IPodSelector,
+  targetPort: number,
+  service: CheckedHttpService,
+  labels: Record<string, string>,
+): kplus.Service {
   return new kplus.Service(scope, 'Service', {
-    metadata: metadataWithName(name, labels),
-    type,
+    metadata: metadataWithName(service.name, labels),
+    type: service.type,
     selector,
-    ports: [{ port, targetPort, nodePort: options.nodePort, name: 'http' }],
+    ports: [{ port: service.port, targetPort, nodePort: service.nodePort, name: 'http' }],
   });
+}
+
+/** Options for {@link addHttpService}. */
+export interface AddHttpServiceOptions extends HttpServiceOptions {
+  /** The pods the Service sends traffic to (a workload or a pod). */
+  readonly selector: kplus.IPodSelector;
+  /**
+   * The pods' port.
+   * @default 80
+   */
+  readonly targetPort?: number;
+  /**
+   * Labels of the Service.
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string };
+}
+
+/**
+ * Adds a Service named `http` in front of `selector`'s pods. Bad options throw a
+ * {@link PropError} naming `scope`.
+ */
+export function addHttpService(scope: Construct, options: AddHttpServiceOptions): kplus.Service {
+  const ctx = PropContext.of(scope);
+  const labels = checkLabels(ctx, 'labels', options.labels ?? {});
+  const targetPort = checkPort(ctx, 'targetPort', options.targetPort ?? 80);
+  return buildHttpService(scope, options.selector, targetPort, checkHttpServiceOptions(ctx, options), labels);
 }

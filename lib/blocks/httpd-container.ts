@@ -233,17 +233,23 @@ export interface HttpdContainerParts {
 }
 
 /**
- * Adds an httpd container to `workload` that runs on a read-only root filesystem: an
- * emptyDir for `logs/` (httpd writes `httpd.pid` there) and a volume for htdocs, with
- * the security preset applied to the container and the pod. Props are checked against
- * `ctx`, so errors name the construct the user wrote.
+ * {@link HttpdContainerOptions}, checked: what {@link buildHttpdContainer} needs.
+ * @internal
  */
-export function addHttpdContainer(
-  scope: Construct,
-  workload: kplus.AbstractPod,
-  ctx: PropContext,
-  options: HttpdContainerOptions = {},
-): HttpdContainerParts {
+export interface CheckedHttpdContainer {
+  readonly options: HttpdContainerOptions;
+  readonly image: string;
+  readonly name: string;
+  readonly htdocsPath: string;
+  readonly resources: kplus.ContainerResources | undefined;
+  readonly securityPreset: SecurityPreset;
+}
+
+/**
+ * Checks the httpd container's props (each error names its prop).
+ * @internal
+ */
+export function checkHttpdContainerOptions(ctx: PropContext, options: HttpdContainerOptions): CheckedHttpdContainer {
   const image = checkImage(ctx, 'image', options.image ?? HTTPD.image);
   const name = checkDnsLabel(ctx, 'containerName', options.name ?? 'httpd');
   const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', options.htdocsPath ?? HTTPD.htdocsPath);
@@ -255,25 +261,40 @@ export function addHttpdContainer(
   const mounts: TakenMountPath[] = [{ path: HTTPD.logsPath, what: "httpd's logs volume" }];
   checkMountPathFree(ctx, 'htdocsPath', htdocsPath, mounts);
   mounts.push({ path: htdocsPath, what: 'the htdocs volume' });
+  const taken = [options.htdocsVolume?.name ?? HTTPD_VOLUMES.htdocs, HTTPD_VOLUMES.logs];
   options.volumeMounts?.forEach((mount, i) => {
     checkMountPathFree(ctx, `volumeMounts[${i}].path`, mount.path, mounts);
     mounts.push({ path: mount.path, what: `volume '${mount.volume.name}'` });
+    checkVolumeNameFree(ctx, `volumeMounts[${i}]`, mount.volume.name, taken);
   });
-  warnIfUnpinned(scope, 'image', image);
   const securityPreset = options.securityPreset ?? DEFAULT_SECURITY_PRESETS.httpd;
-  const htdocsVolume = options.htdocsVolume ?? kplus.Volume.fromEmptyDir(scope, 'HtdocsVolume', HTTPD_VOLUMES.htdocs);
-  const logsVolume = kplus.Volume.fromEmptyDir(scope, 'LogsVolume', HTTPD_VOLUMES.logs);
-  const taken = [htdocsVolume.name, logsVolume.name];
-  options.volumeMounts?.forEach((mount, i) => checkVolumeNameFree(ctx, `volumeMounts[${i}]`, mount.volume.name, taken));
+  return { options, image, name, htdocsPath, resources, securityPreset };
+}
 
+/**
+ * Adds the checked httpd container to `workload`: an emptyDir for `logs/` (httpd writes
+ * `httpd.pid` there) and a volume for htdocs, with the security preset applied to the
+ * container and the pod.
+ * @param htdocsVolume the volume served, when the caller made it (`htdocsVolume` of the options otherwise)
+ * @internal
+ */
+export function buildHttpdContainer(
+  scope: Construct,
+  workload: kplus.AbstractPod,
+  checked: CheckedHttpdContainer,
+  htdocsVolume: kplus.Volume = checked.options.htdocsVolume ?? kplus.Volume.fromEmptyDir(scope, 'HtdocsVolume', HTTPD_VOLUMES.htdocs),
+): HttpdContainerParts {
+  const { options, image, htdocsPath, securityPreset } = checked;
+  warnIfUnpinned(scope, 'image', image);
+  const logsVolume = kplus.Volume.fromEmptyDir(scope, 'LogsVolume', HTTPD_VOLUMES.logs);
   const container = workload.addContainer({
-    name,
+    name: checked.name,
     image,
     imagePullPolicy: options.imagePullPolicy ?? defaultPullPolicy(image),
     command: options.command,
     args: options.args,
     ports: [{ number: HTTPD.port, name: 'http' }],
-    resources,
+    resources: checked.resources,
     lifecycle: options.lifecycle,
     readiness: options.readiness === false ? undefined : (options.readiness ?? httpdReadinessProbe()),
     liveness: options.liveness === false ? undefined : (options.liveness ?? httpdLivenessProbe()),
@@ -288,6 +309,22 @@ export function addHttpdContainer(
   securityPreset.applyToContainer(workload, container);
   securityPreset.applyToPod(workload);
   return { container, htdocsVolume, htdocsPath, securityPreset };
+}
+
+/** Options for {@link addHttpdContainer}. */
+export interface AddHttpdContainerOptions extends HttpdContainerOptions {
+  /** The workload to add the container to (any cdk8s-plus-27 workload). */
+  readonly workload: kplus.AbstractPod;
+}
+
+/**
+ * Adds an httpd container to a workload that runs on a read-only root filesystem: an
+ * emptyDir for `logs/` (httpd writes `httpd.pid` there) and a volume for htdocs, with
+ * the security preset applied to the container and the pod. Bad options throw a
+ * {@link PropError} naming `scope`.
+ */
+export function addHttpdContainer(scope: Construct, options: AddHttpdContainerOptions): HttpdContainerParts {
+  return buildHttpdContainer(scope, options.workload, checkHttpdContainerOptions(PropContext.of(scope), options));
 }
 
 /** The httpd props every construct shares. */

@@ -5,6 +5,7 @@ import { checkAbsolutePath, checkCommand, checkIntegerRange, checkWholeSeconds }
 import { sharedFrozen } from '../core/script-cache';
 import { sh, shellQuote, ShellCode, ShellScript } from '../core/shell';
 import {
+  checkCaBundleTransport,
   checkCredentialsTransport,
   checkGitRef,
   checkGitRepository,
@@ -202,14 +203,7 @@ export class GitCloneScript {
     }
     const caBundlePath =
       props.caBundlePath === undefined ? undefined : checkPlainPath(ctx, 'caBundlePath', props.caBundlePath, 'CA_BUNDLE');
-    if (caBundlePath !== undefined && this.protocol !== 'https') {
-      throw ctx.error(
-        'CA_BUNDLE',
-        'caBundlePath',
-        caBundlePath,
-        `is a CA bundle for an https server, but the repository ${JSON.stringify(props.repository)} is not an https URL`,
-      );
-    }
+    if (caBundlePath !== undefined) checkCaBundleTransport(ctx, 'caBundlePath', caBundlePath, this.protocol, props.repository);
     if (props.afterUpdateCommand !== undefined) {
       this.afterUpdate = {
         command: [...checkCommand(ctx, 'afterUpdateCommand', props.afterUpdateCommand)],

@@ -6,12 +6,18 @@ import { PropContext } from '../core/errors';
 import { HTTPD } from '../core/images';
 import { MAX_INT32 } from '../core/limits';
 import { checkDnsSubdomain, checkIntegerRange, checkLabels } from '../core/prop-checks';
-import { applyDrainDelay, DrainDelay, DrainOptions, drainDelay } from '../blocks/drain-delay';
-import { addHttpdContainer, HttpdOptions } from '../blocks/httpd-container';
-import { addHttpService, HttpServiceOptions } from '../blocks/http-service';
+import { applyDrainDelay, checkDrainOptions, DrainDelay, DrainOptions } from '../blocks/drain-delay';
+import { buildHttpdContainer, CheckedHttpdContainer, checkHttpdContainerOptions, HttpdOptions } from '../blocks/httpd-container';
+import { buildHttpService, CheckedHttpService, checkHttpServiceOptions, HttpServiceOptions } from '../blocks/http-service';
 import { addStandardSynthChecks } from '../synth-checks/checks';
 import { GIT_CLONE_LAYOUT, GitCloneScript } from './git-clone-script';
-import { addGitSiteContainers, GitSiteContainersOptions, gitSiteVolume } from './git-site-containers';
+import {
+  buildGitSiteContainers,
+  CheckedGitSite,
+  checkGitSiteOptions,
+  GitSiteContainersOptions,
+  gitSiteVolume,
+} from './git-site-containers';
 
 /** Properties of {@link GitClonedSiteInit}. */
 export interface GitClonedSiteInitProps extends GitSiteContainersOptions, HttpServiceOptions, HttpdOptions, DrainOptions {
@@ -90,65 +96,81 @@ export class GitClonedSiteInit extends Construct {
    */
   public constructor(scope: Construct, id: string, props: GitClonedSiteInitProps) {
     super(scope, id);
-    const ctx = PropContext.of(this);
-    const name = props.deploymentName === undefined ? undefined : checkDnsSubdomain(ctx, 'deploymentName', props.deploymentName);
-    const labels = checkLabels(ctx, 'labels', props.labels ?? {});
-    const replicas = checkIntegerRange(ctx, 'replicas', props.replicas ?? 2, 0, MAX_INT32, 'a number of replicas');
-    const securityPreset = props.securityPreset ?? DEFAULT_SECURITY_PRESETS.httpd;
-    if (props.credentials && securityPreset.podSecurityContext.fsGroup === undefined) {
-      throw ctx.error(
-        'CREDENTIALS',
-        'credentials',
-        props.credentials.kind,
-        'credentials need a pod fsGroup, through which the non-root git user reads the Secret: use a securityPreset with a group (SecurityPreset.restricted())',
-      );
-    }
-
-    this.drain = drainDelay(ctx, props.containerName ?? 'httpd', props);
-
+    const checked = checkGitClonedSiteProps(PropContext.of(this), props);
+    this.drain = checked.drain;
     this.deployment = new kplus.Deployment(this, 'Deployment', {
-      metadata: metadataWithName(name, labels),
-      podMetadata: { labels },
-      replicas,
+      metadata: metadataWithName(checked.name, checked.labels),
+      podMetadata: { labels: checked.labels },
+      replicas: checked.replicas,
       terminationGracePeriod: Duration.seconds(this.drain.gracePeriodSeconds),
     });
-    if (props.spreadAcrossNodes ?? replicas > 1) {
+    if (props.spreadAcrossNodes ?? checked.replicas > 1) {
       this.deployment.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
     }
     const volume = gitSiteVolume(this);
-    // httpd reads the tree through the symlink: the stock httpd.conf grants access to
-    // htdocs and follows symlinks, and a symlink in DocumentRoot is resolved per request,
-    // so each switch is seen at once. Read-only: only the git containers write.
-    this.container = addHttpdContainer(this, this.deployment, ctx, {
-      image: props.image,
-      name: props.containerName,
-      imagePullPolicy: props.imagePullPolicy,
-      resources: props.resources,
-      securityPreset,
-      htdocsVolume: volume,
-      htdocsReadOnly: true,
-      command: ['httpd-foreground', '-c', `DocumentRoot "${HTTPD.htdocsPath}/${GIT_CLONE_LAYOUT.linkName}"`],
-      lifecycle: this.drain.handler && { preStop: this.drain.handler },
-      // The default readiness, GET /: the init container publishes the tree before httpd
-      // starts, and / answers 200 (the site's index, or the stock config's directory
-      // listing) while the symlink resolves.
-      readiness: props.readiness,
-      liveness: props.liveness,
-      startup: props.startup,
-    }).container;
-    applyDrainDelay(this, this.deployment, this.container, this.drain, false);
-    const git = addGitSiteContainers(this, this.deployment, ctx, props, volume);
+    this.container = buildHttpdContainer(this, this.deployment, checked.httpd, volume).container;
+    applyDrainDelay(this, { workload: this.deployment, container: this.container, drain: this.drain });
+    const git = buildGitSiteContainers(this, this.deployment, checked.git, volume);
     this.initContainer = git.initContainer;
     this.syncContainer = git.syncContainer;
     this.script = git.script;
-    this.service = addHttpService(this, ctx, this.deployment, HTTPD.port, props, labels);
-    if (props.podDisruptionBudget ?? replicas > 1) {
+    this.service = buildHttpService(this, this.deployment, HTTPD.port, checked.service, checked.labels);
+    if (props.podDisruptionBudget ?? checked.replicas > 1) {
       this.podDisruptionBudget = new kplus.k8s.KubePodDisruptionBudget(this, 'PodDisruptionBudget', {
-        metadata: metadataWithName(name, labels),
+        metadata: metadataWithName(checked.name, checked.labels),
         // The Deployment's own selector (its unique cdk8s address label): exactly its pods.
         spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.deployment.matchLabels } },
       });
     }
     addStandardSynthChecks(this);
   }
+}
+
+/** The props of {@link GitClonedSiteInit}, checked. */
+interface CheckedGitClonedSite {
+  readonly name?: string;
+  readonly labels: Record<string, string>;
+  readonly replicas: number;
+  readonly drain: DrainDelay;
+  readonly httpd: CheckedHttpdContainer;
+  readonly git: CheckedGitSite;
+  readonly service: CheckedHttpService;
+}
+
+// Every prop check of GitClonedSiteInit, before anything is built.
+function checkGitClonedSiteProps(ctx: PropContext, props: GitClonedSiteInitProps): CheckedGitClonedSite {
+  const name = props.deploymentName === undefined ? undefined : checkDnsSubdomain(ctx, 'deploymentName', props.deploymentName);
+  const labels = checkLabels(ctx, 'labels', props.labels ?? {});
+  const replicas = checkIntegerRange(ctx, 'replicas', props.replicas ?? 2, 0, MAX_INT32, 'a number of replicas');
+  const securityPreset = props.securityPreset ?? DEFAULT_SECURITY_PRESETS.httpd;
+  if (props.credentials && securityPreset.podSecurityContext.fsGroup === undefined) {
+    throw ctx.error(
+      'CREDENTIALS',
+      'credentials',
+      props.credentials.kind,
+      'credentials need a pod fsGroup, through which the non-root git user reads the Secret: use a securityPreset with a group (SecurityPreset.restricted())',
+    );
+  }
+  const drain = checkDrainOptions(ctx, props.containerName ?? 'httpd', props);
+  // httpd reads the tree through the symlink: the stock httpd.conf grants access to
+  // htdocs and follows symlinks, and a symlink in DocumentRoot is resolved per request,
+  // so each switch is seen at once. Read-only: only the git containers write.
+  const httpd = checkHttpdContainerOptions(ctx, {
+    image: props.image,
+    name: props.containerName,
+    imagePullPolicy: props.imagePullPolicy,
+    resources: props.resources,
+    securityPreset,
+    htdocsReadOnly: true,
+    command: ['httpd-foreground', '-c', `DocumentRoot "${HTTPD.htdocsPath}/${GIT_CLONE_LAYOUT.linkName}"`],
+    lifecycle: drain.handler && { preStop: drain.handler },
+    // The default readiness, GET /: the init container publishes the tree before httpd
+    // starts, and / answers 200 (the site's index, or the stock config's directory
+    // listing) while the symlink resolves.
+    readiness: props.readiness,
+    liveness: props.liveness,
+    startup: props.startup,
+  });
+  const git = checkGitSiteOptions(ctx, props, [httpd.name]);
+  return { name, labels, replicas, drain, httpd, git, service: checkHttpServiceOptions(ctx, props) };
 }

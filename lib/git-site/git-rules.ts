@@ -188,3 +188,18 @@ export function checkCredentialsTransport(
     throw ctx.error('CREDENTIALS', prop, kind, `credentials need an ${kind} repository URL, not ${JSON.stringify(repository)}`);
   }
 }
+
+/**
+ * Checks that a CA bundle fits the repository's transport: only an https server has one.
+ * @internal
+ */
+export function checkCaBundleTransport(ctx: PropContext, prop: string, value: unknown, protocol: GitProtocol, repository: string): void {
+  if (protocol !== 'https') {
+    throw ctx.error(
+      'CA_BUNDLE',
+      prop,
+      value,
+      `is a CA bundle for an https server, but the repository ${JSON.stringify(repository)} is not an https URL`,
+    );
+  }
+}

@@ -11,7 +11,7 @@ import { Warnings } from '../core/warnings';
 import { warnIfUnpinned } from '../blocks/httpd-container';
 import { GitCloneScript, GitCloneScriptProps } from './git-clone-script';
 import { GitCertificateAuthority, GitCredentials } from './git-credentials';
-import { checkCredentialsTransport, checkGitRepository } from './git-rules';
+import { checkCaBundleTransport, checkCredentialsTransport, checkGitRepository } from './git-rules';
 
 /** Facts about the git containers that {@link addGitSiteContainers} adds. */
 export const GIT_SITE = {
@@ -109,90 +109,149 @@ export interface GitSiteParts {
 }
 
 /**
- * Adds to `workload` an init container that publishes a git branch, tag or commit in `volume`,
- * and optionally a sidecar that keeps it current. Mount `volume` in your web server and
- * serve `<mount path>/site` (`GIT_CLONE_LAYOUT.linkName`), a symlink switched atomically
- * on every update. Works on any cdk8s-plus workload.
- *
- * Props are checked against `ctx`, so errors name the construct the user wrote. One
- * writer per volume: the init container and the sidecar never run at the same time.
- *
- * A credentials Secret is readable by the non-root git user only through the pod's
- * `fsGroup`: the kubelet makes the files group-owned by it (mode 0400 becomes 0440).
- * Apply a pod security preset with a group (e.g. `SecurityPreset.restricted()`).
- *
- * @param volume the volume to publish in (mounted at `/git` in the git containers)
+ * {@link GitSiteContainersOptions}, checked: what {@link buildGitSiteContainers} needs.
+ * @internal
  */
-export function addGitSiteContainers(
-  scope: Construct,
-  workload: kplus.AbstractPod,
+export interface CheckedGitSite {
+  readonly options: GitSiteContainersOptions;
+  readonly image: string;
+  readonly script: GitCloneScript;
+  readonly initCommand: readonly string[];
+  /** The sync sidecar's command and whether it is a native sidecar, when `syncInterval` is set. */
+  readonly sync?: { readonly command: readonly string[]; readonly native: boolean };
+  readonly resources: kplus.ContainerResources | undefined;
+  readonly preset: SecurityPreset;
+}
+
+/**
+ * Checks the git props (each error names its prop) and builds the scripts the containers
+ * run. `containerNames` are the names the pod already uses, which the git containers must
+ * not take.
+ * @internal
+ */
+export function checkGitSiteOptions(
   ctx: PropContext,
   options: GitSiteContainersOptions,
-  volume: kplus.Volume = gitSiteVolume(scope),
-): GitSiteParts {
+  containerNames: readonly string[],
+): CheckedGitSite {
   const image = checkImage(ctx, 'gitImage', options.gitImage ?? GIT_SITE.image);
-  warnIfUnpinned(scope, 'gitImage', image);
-  const credentials = options.credentials;
-  if (credentials) {
-    for (const { key } of credentials.items) checkSecretKey(ctx, 'credentials', key);
-    checkCredentialsTransport(
-      ctx,
-      'credentials',
-      credentials.kind,
-      checkGitRepository(ctx, 'repository', options.repository, options),
-      options.repository,
-    );
-  }
-  const ca = options.certificateAuthority;
-  if (ca) {
-    checkSecretKey(ctx, 'certificateAuthority', ca.key, 'CA_BUNDLE');
-    if (checkGitRepository(ctx, 'repository', options.repository, options) !== 'https') {
-      throw ctx.error(
-        'CA_BUNDLE',
-        'certificateAuthority',
-        ca,
-        `is a CA bundle for an https server, but the repository ${JSON.stringify(options.repository)} is not an https URL`,
-      );
-    }
-  }
+  checkGitAccess(ctx, options);
   const script = new GitCloneScript(
     {
       ...options,
-      credentialFiles: credentials?.files(GIT_SITE.credentialsPath),
-      caBundlePath: ca ? `${GIT_SITE.caPath}/ca.crt` : undefined,
+      credentialFiles: options.credentials?.files(GIT_SITE.credentialsPath),
+      caBundlePath: options.certificateAuthority ? `${GIT_SITE.caPath}/ca.crt` : undefined,
     },
     ctx,
   );
   const intervalSeconds = options.syncInterval === undefined ? undefined : checkWholeSeconds(ctx, 'syncInterval', options.syncInterval, 1);
-  if (options.nativeSidecar && intervalSeconds === undefined) {
-    throw ctx.error('MISSING_PROP', 'nativeSidecar', true, 'needs syncInterval: without it there is no sidecar');
+  if (intervalSeconds === undefined) {
+    if (options.nativeSidecar) throw ctx.error('MISSING_PROP', 'nativeSidecar', true, 'needs syncInterval: without it there is no sidecar');
+    if (options.afterUpdateCommand !== undefined) {
+      const rule = 'needs syncInterval: the sync sidecar runs it, also for the first tree';
+      throw ctx.error('MISSING_PROP', 'afterUpdateCommand', options.afterUpdateCommand, rule);
+    }
   }
-  if (options.afterUpdateCommand !== undefined && intervalSeconds === undefined) {
-    throw ctx.error(
-      'MISSING_PROP',
-      'afterUpdateCommand',
-      options.afterUpdateCommand,
-      'needs syncInterval: the sync sidecar runs it, also for the first tree',
-    );
+  for (const name of [GIT_SITE.initContainerName, ...(intervalSeconds === undefined ? [] : [GIT_SITE.syncContainerName])]) {
+    if (containerNames.includes(name)) {
+      const rule =
+        'is the name of a git container of the pod: two containers of one name are refused by the API server; choose another name';
+      throw ctx.error('NAME_CLASH', 'containerName', name, rule);
+    }
   }
-  if (options.nativeSidecar) {
+  const wayOut = 'shorten the repository URL, ref and sub-path';
+  const initCommand = checkExecArgs(ctx, 'repository', options.repository, script.initScript.toCommand(), wayOut);
+  const sync =
+    intervalSeconds === undefined
+      ? undefined
+      : {
+          command: checkExecArgs(
+            ctx,
+            'repository',
+            options.repository,
+            script.syncScript(intervalSeconds, ctx, 'syncInterval').toCommand(),
+            wayOut,
+          ),
+          native: options.nativeSidecar ?? false,
+        };
+  const resources = checkResources(ctx, 'gitResources', options.gitResources ?? DEFAULT_RESOURCES.git);
+  return { options, image, script, initCommand, sync, resources, preset: options.gitSecurityPreset ?? DEFAULT_SECURITY_PRESETS.git };
+}
+
+// The credentials and the CA bundle: their Secret keys, and the transport they fit.
+function checkGitAccess(ctx: PropContext, options: GitSiteContainersOptions): void {
+  const { credentials, certificateAuthority: ca } = options;
+  if (!credentials && !ca) return;
+  const protocol = checkGitRepository(ctx, 'repository', options.repository, options);
+  if (credentials) {
+    for (const { key } of credentials.items) checkSecretKey(ctx, 'credentials', key);
+    checkCredentialsTransport(ctx, 'credentials', credentials.kind, protocol, options.repository);
+  }
+  if (ca) {
+    checkSecretKey(ctx, 'certificateAuthority', ca.key, 'CA_BUNDLE');
+    checkCaBundleTransport(ctx, 'certificateAuthority', ca, protocol, options.repository);
+  }
+}
+
+/**
+ * Adds the checked git containers to `workload`: an init container that publishes the tree
+ * in `volume`, and the sync sidecar when there is one.
+ * @internal
+ */
+export function buildGitSiteContainers(
+  scope: Construct,
+  workload: kplus.AbstractPod,
+  git: CheckedGitSite,
+  volume: kplus.Volume,
+): GitSiteParts {
+  warnGitSite(scope, git);
+  const mounts = gitSiteMounts(scope, git.options, volume);
+  const container = (name: string, command: readonly string[]): kplus.ContainerProps => ({
+    name,
+    image: git.image,
+    imagePullPolicy: git.options.gitImagePullPolicy ?? defaultPullPolicy(git.image),
+    command: [...command],
+    workingDir: GIT_SITE.mountPath,
+    envVariables: { HOME: kplus.EnvValue.fromValue(GIT_SITE.homePath) },
+    resources: git.resources,
+    volumeMounts: mounts,
+  });
+  const initContainer = workload.addInitContainer(container(GIT_SITE.initContainerName, git.initCommand));
+  git.preset.applyToContainer(workload, initContainer);
+  let syncContainer: kplus.Container | undefined;
+  if (git.sync) {
+    const props = container(GIT_SITE.syncContainerName, git.sync.command);
+    syncContainer = git.sync.native ? workload.addInitContainer(props) : workload.addContainer(props);
+    if (git.sync.native) makeNativeSidecar(workload, syncContainer);
+    git.preset.applyToContainer(workload, syncContainer);
+  }
+  return { script: git.script, volume, initContainer, syncContainer };
+}
+
+function warnGitSite(scope: Construct, git: CheckedGitSite): void {
+  warnIfUnpinned(scope, 'gitImage', git.image);
+  if (git.sync?.native) {
     Warnings.of(scope).add(
       'NATIVE_SIDECAR',
       'nativeSidecar makes git-sync an init container with restartPolicy: Always, which needs Kubernetes 1.29+ (1.28 with the SidecarContainers feature gate): an older API server rejects the field or drops it, and the pod never starts',
     );
   }
-  if (options.keepSymlinks) {
+  if (git.options.keepSymlinks) {
     Warnings.of(scope).add(
       'KEEP_SYMLINKS',
       "keepSymlinks checks the repository's symbolic links out as links, and httpd's stock config follows them: whoever can push to the repository can make the site serve any file the httpd user can read",
     );
   }
+}
 
+// The site volume, a writable HOME, and the credentials and CA bundle when given.
+function gitSiteMounts(scope: Construct, options: GitSiteContainersOptions, volume: kplus.Volume): kplus.VolumeMount[] {
   const home = kplus.Volume.fromEmptyDir(scope, 'GitHomeVolume', 'git-home');
   const mounts: kplus.VolumeMount[] = [
     { path: GIT_SITE.mountPath, volume },
     { path: GIT_SITE.homePath, volume: home },
   ];
+  const { credentials, certificateAuthority: ca } = options;
   if (credentials) {
     const secretVolume = kplus.Volume.fromSecret(scope, 'GitCredentialsVolume', credentials.secret, {
       name: 'git-credentials',
@@ -209,41 +268,35 @@ export function addGitSiteContainers(
       : kplus.Volume.fromConfigMap(scope, 'GitCaVolume', ca.configMap!, volumeOptions);
     mounts.push({ path: GIT_SITE.caPath, volume: caVolume, readOnly: true });
   }
-  const preset = options.gitSecurityPreset ?? DEFAULT_SECURITY_PRESETS.git;
-  const resources = checkResources(ctx, 'gitResources', options.gitResources ?? DEFAULT_RESOURCES.git);
-  for (const name of [GIT_SITE.initContainerName, ...(intervalSeconds === undefined ? [] : [GIT_SITE.syncContainerName])]) {
-    if ([...workload.containers, ...workload.initContainers].some((c) => c.name === name)) {
-      throw ctx.error(
-        'NAME_CLASH',
-        'containerName',
-        name,
-        'is the name of a git container of the pod: two containers of one name are refused by the API server; choose another name',
-      );
-    }
-  }
-  const container = (name: string, command: string[]): kplus.ContainerProps => ({
-    name,
-    image,
-    imagePullPolicy: options.gitImagePullPolicy ?? defaultPullPolicy(image),
-    command,
-    workingDir: GIT_SITE.mountPath,
-    envVariables: { HOME: kplus.EnvValue.fromValue(GIT_SITE.homePath) },
-    resources,
-    volumeMounts: mounts,
-  });
+  return mounts;
+}
 
-  const wayOut = 'shorten the repository URL, ref and sub-path';
-  const initContainer = workload.addInitContainer(
-    container(GIT_SITE.initContainerName, [...checkExecArgs(ctx, 'repository', options.repository, script.initScript.toCommand(), wayOut)]),
-  );
-  preset.applyToContainer(workload, initContainer);
-  let syncContainer: kplus.Container | undefined;
-  if (intervalSeconds !== undefined) {
-    const sync = script.syncScript(intervalSeconds, ctx, 'syncInterval').toCommand();
-    const props = container(GIT_SITE.syncContainerName, [...checkExecArgs(ctx, 'repository', options.repository, sync, wayOut)]);
-    syncContainer = options.nativeSidecar ? workload.addInitContainer(props) : workload.addContainer(props);
-    if (options.nativeSidecar) makeNativeSidecar(workload, syncContainer);
-    preset.applyToContainer(workload, syncContainer);
-  }
-  return { script, volume, initContainer, syncContainer };
+/** Options for {@link addGitSiteContainers}. */
+export interface AddGitSiteContainersOptions extends GitSiteContainersOptions {
+  /** The workload to add the git containers to (any cdk8s-plus-27 workload). */
+  readonly workload: kplus.AbstractPod;
+  /**
+   * The volume to publish the site in (mounted at `GIT_SITE.mountPath` in the git containers).
+   * @default - a new emptyDir, {@link gitSiteVolume}
+   */
+  readonly volume?: kplus.Volume;
+}
+
+/**
+ * Adds to a workload an init container that publishes a git branch, tag or commit in a
+ * volume, and optionally a sidecar that keeps it current. Mount the volume in your web
+ * server and serve `<mount path>/site` (`GIT_CLONE_LAYOUT.linkName`), a symlink switched
+ * atomically on every update. Works on any cdk8s-plus workload. Bad options throw a
+ * {@link PropError} naming `scope`. One writer per volume: the init container and the
+ * sidecar never run at the same time.
+ *
+ * A credentials Secret is readable by the non-root git user only through the pod's
+ * `fsGroup`: the kubelet makes the files group-owned by it (mode 0400 becomes 0440).
+ * Apply a pod security preset with a group (e.g. `SecurityPreset.restricted()`).
+ */
+export function addGitSiteContainers(scope: Construct, options: AddGitSiteContainersOptions): GitSiteParts {
+  const { workload } = options;
+  const names = [...workload.containers, ...workload.initContainers].map((c) => c.name);
+  const git = checkGitSiteOptions(PropContext.of(scope), options, names);
+  return buildGitSiteContainers(scope, workload, git, options.volume ?? gitSiteVolume(scope));
 }

@@ -6,9 +6,15 @@ import { PropContext } from '../core/errors';
 import { HTTPD } from '../core/images';
 import { checkAbsolutePath, checkDnsSubdomain, checkLabels } from '../core/prop-checks';
 import { addStandardSynthChecks } from '../synth-checks/checks';
-import { applyDrainDelay, DrainDelay, DrainOptions, drainDelay } from '../blocks/drain-delay';
-import { addHttpdContainer, HttpdPodOptions, httpdReadinessProbe } from '../blocks/httpd-container';
-import { addHttpService, HttpServiceOptions } from '../blocks/http-service';
+import { applyDrainDelay, checkDrainOptions, DrainDelay, DrainOptions } from '../blocks/drain-delay';
+import {
+  buildHttpdContainer,
+  CheckedHttpdContainer,
+  checkHttpdContainerOptions,
+  HttpdPodOptions,
+  httpdReadinessProbe,
+} from '../blocks/httpd-container';
+import { buildHttpService, CheckedHttpService, checkHttpServiceOptions, HttpServiceOptions } from '../blocks/http-service';
 import { PageContentFrom, postStartPageHook, postStartPageMount, postStartPageUrlPath } from '../blocks/post-start-page';
 import { WriteFileHook } from '../blocks/write-file-hook';
 
@@ -93,46 +99,67 @@ export class HttpdWithPostStart extends Construct {
    */
   public constructor(scope: Construct, id: string, props: HttpdWithPostStartProps = {}) {
     super(scope, id);
-    const ctx = PropContext.of(this);
-    const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
-    const labels = checkLabels(ctx, 'labels', props.labels ?? {});
-    const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', props.htdocsPath ?? HTTPD.htdocsPath);
-    this.postStartHook = postStartPageHook(ctx, {
-      htdocsPath,
-      fileName: props.fileName,
-      content: props.content,
-      contentFrom: props.contentFrom,
-      prependDate: props.prependDate,
-      shell: props.shell,
-    });
-
-    this.drain = drainDelay(ctx, props.containerName ?? 'httpd', props);
-
+    // The page's ConfigMap mount is a prop of the container (its path must be free).
+    const pageMount = postStartPageMount(this, props.contentFrom);
+    const checked = checkHttpdWithPostStartProps(PropContext.of(this), props, pageMount);
+    this.postStartHook = checked.hook;
+    this.drain = checked.drain;
     this.pod = new kplus.Pod(this, 'Pod', {
-      metadata: metadataWithName(podName, labels),
+      metadata: metadataWithName(checked.podName, checked.labels),
       terminationGracePeriod: Duration.seconds(this.drain.gracePeriodSeconds),
     });
-    this.container = addHttpdContainer(this, this.pod, ctx, {
-      image: props.image,
-      name: props.containerName,
-      htdocsPath,
-      command: props.command,
-      args: props.args,
-      resources: props.resources,
-      imagePullPolicy: props.imagePullPolicy,
-      securityPreset: props.securityPreset,
-      lifecycle: { postStart: this.postStartHook.handler, preStop: this.drain.handler },
-      // Ready once the hook wrote the page: httpd answers 404 for it before.
-      readiness: props.readiness ?? httpdReadinessProbe(postStartPageUrlPath(htdocsPath, props.fileName)),
-      liveness: props.liveness,
-      startup: props.startup,
-      volumeMounts: [postStartPageMount(this, props.contentFrom)].filter((mount) => mount !== undefined),
-    }).container;
-    applyDrainDelay(this, this.pod, this.container, this.drain, true);
-
-    this.service = addHttpService(this, ctx, this.pod, HTTPD.port, props, labels);
+    this.container = buildHttpdContainer(this, this.pod, checked.httpd).container;
+    applyDrainDelay(this, { workload: this.pod, container: this.container, drain: this.drain, containerHasLifecycle: true });
+    this.service = buildHttpService(this, this.pod, HTTPD.port, checked.service, checked.labels);
     // Labels, mounts and volumes can still be changed after this constructor (JSON patches,
     // setManifestField): check the final manifests when the app is synthesized.
     addStandardSynthChecks(this);
   }
+}
+
+/** The props of {@link HttpdWithPostStart}, checked. */
+interface CheckedHttpdWithPostStart {
+  readonly podName?: string;
+  readonly labels: Record<string, string>;
+  readonly hook: WriteFileHook;
+  readonly drain: DrainDelay;
+  readonly httpd: CheckedHttpdContainer;
+  readonly service: CheckedHttpService;
+}
+
+// Every prop check of HttpdWithPostStart, before anything is built.
+function checkHttpdWithPostStartProps(
+  ctx: PropContext,
+  props: HttpdWithPostStartProps,
+  pageMount: kplus.VolumeMount | undefined,
+): CheckedHttpdWithPostStart {
+  const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
+  const labels = checkLabels(ctx, 'labels', props.labels ?? {});
+  const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', props.htdocsPath ?? HTTPD.htdocsPath);
+  const hook = postStartPageHook(ctx, {
+    htdocsPath,
+    fileName: props.fileName,
+    content: props.content,
+    contentFrom: props.contentFrom,
+    prependDate: props.prependDate,
+    shell: props.shell,
+  });
+  const drain = checkDrainOptions(ctx, props.containerName ?? 'httpd', props);
+  const httpd = checkHttpdContainerOptions(ctx, {
+    image: props.image,
+    name: props.containerName,
+    htdocsPath,
+    command: props.command,
+    args: props.args,
+    resources: props.resources,
+    imagePullPolicy: props.imagePullPolicy,
+    securityPreset: props.securityPreset,
+    lifecycle: { postStart: hook.handler, preStop: drain.handler },
+    // Ready once the hook wrote the page: httpd answers 404 for it before.
+    readiness: props.readiness ?? httpdReadinessProbe(postStartPageUrlPath(htdocsPath, props.fileName)),
+    liveness: props.liveness,
+    startup: props.startup,
+    volumeMounts: pageMount ? [pageMount] : [],
+  });
+  return { podName, labels, hook, drain, httpd, service: checkHttpServiceOptions(ctx, props) };
 }

@@ -8,14 +8,16 @@ import { checkDnsSubdomain, checkLabels } from '../core/prop-checks';
 import { SecurityPreset } from '../core/security-preset';
 import { addPreStopDelayChecks, checkGracePeriod, SHUTDOWN_MARGIN } from '../blocks/drain-delay';
 import {
-  addHttpdContainer,
+  buildHttpdContainer,
+  CheckedHttpdContainer,
+  checkHttpdContainerOptions,
   checkMountPathFree,
   checkVolumeNameFree,
   HTTPD_VOLUMES,
   HttpdPodOptions,
   httpdReadinessProbe,
 } from '../blocks/httpd-container';
-import { addHttpService, HttpServiceOptions } from '../blocks/http-service';
+import { buildHttpService, CheckedHttpService, checkHttpServiceOptions, HttpServiceOptions } from '../blocks/http-service';
 import {
   PageContentFrom,
   POST_START_PAGE_SOURCE,
@@ -132,66 +134,97 @@ export class PreStopAuditedPod extends Construct {
    */
   public constructor(scope: Construct, id: string, props: PreStopAuditedPodProps = {}) {
     super(scope, id);
-    const ctx = PropContext.of(this);
     this.flagDirectory = props.flagDirectory ?? new FlagFileDirectory();
-    const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
-    const labels = checkLabels(ctx, 'labels', props.labels ?? {});
-    const containerName = props.containerName ?? 'httpd';
-    const pageSource = (props.postStart ?? true) && props.postStartContentFrom !== undefined;
-    checkVolumeNameFree(ctx, 'flagDirectory.volumeName', this.flagDirectory.volumeName, [
-      ...Object.values(HTTPD_VOLUMES),
-      ...(pageSource ? [POST_START_PAGE_SOURCE.volumeName] : []),
-    ]);
-    checkMountPathFree(ctx, 'flagDirectory.mountPath', this.flagDirectory.mountPath, [
-      { path: HTTPD.htdocsPath, what: 'the htdocs volume' },
-      { path: HTTPD.logsPath, what: "httpd's logs volume" },
-      ...(pageSource ? [{ path: POST_START_PAGE_SOURCE.mountPath, what: "the postStart page's ConfigMap" }] : []),
-    ]);
-    this.preStopHook = this.flagDirectory.preStopHook(
-      { containerName, preStopDelay: props.preStopDelay, flagLines: props.flagLines, shell: props.shell },
-      ctx,
-    );
-    const margin = PRE_STOP_WRITE_MARGIN.toSeconds();
-    const requirement: GracePeriodRequirement = {
-      seconds: this.preStopHook.delaySeconds + margin,
-      reason: `the preStop hook (preStopDelay ${this.preStopHook.delaySeconds}s, then ${margin}s to write the flag file and stop the container)`,
-      container: containerName,
-    };
-    const graceSeconds = checkGracePeriod(ctx, 'terminationGracePeriod', props.terminationGracePeriod, requirement, 'preStopDelay');
-    if (props.postStart ?? true) {
-      this.postStartHook = postStartPageHook(ctx, {
-        htdocsPath: HTTPD.htdocsPath,
-        content: props.postStartContent,
-        contentFrom: props.postStartContentFrom,
-        shell: props.shell,
-      });
-    }
-
+    // The mounts are props of the container (their paths and names must be free).
+    const mounts: kplus.VolumeMount[] = [{ path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') }];
+    const pageMount = (props.postStart ?? true) ? postStartPageMount(this, props.postStartContentFrom) : undefined;
+    if (pageMount) mounts.push(pageMount);
+    const checked = checkPreStopAuditedPodProps(PropContext.of(this), props, this.flagDirectory, mounts);
+    this.preStopHook = checked.preStopHook;
+    this.postStartHook = checked.postStartHook;
     this.pod = new kplus.Pod(this, 'Pod', {
-      metadata: metadataWithName(podName, labels),
-      terminationGracePeriod: Duration.seconds(graceSeconds),
+      metadata: metadataWithName(checked.podName, checked.labels),
+      terminationGracePeriod: Duration.seconds(checked.graceSeconds),
     });
-    this.container = addHttpdContainer(this, this.pod, ctx, {
-      image: props.image,
-      name: containerName,
-      resources: props.resources,
-      imagePullPolicy: props.imagePullPolicy,
-      securityPreset: props.securityPreset ?? DEFAULT_SECURITY_PRESETS.auditedHttpd,
-      lifecycle: { postStart: this.postStartHook?.handler, preStop: this.preStopHook.handler },
-      envVariables: { ...this.preStopHook.envVariables },
-      // Ready once the postStart hook wrote its page; without it, the (empty) document root.
-      readiness: props.readiness ?? httpdReadinessProbe(this.postStartHook ? postStartPageUrlPath(HTTPD.htdocsPath) : '/'),
-      liveness: props.liveness,
-      startup: props.startup,
-      volumeMounts: [
-        { path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') },
-        ...(pageSource ? [postStartPageMount(this, props.postStartContentFrom)!] : []),
-      ],
-    }).container;
-    this.service = addHttpService(this, ctx, this.pod, HTTPD.port, props, labels);
+    this.container = buildHttpdContainer(this, this.pod, checked.httpd).container;
+    this.service = buildHttpService(this, this.pod, HTTPD.port, checked.service, checked.labels);
     // Patches and escape hatches can still change the grace period, mounts and labels:
     // check the final manifest too when the app is synthesized.
     addStandardSynthChecks(this);
-    addPreStopDelayChecks(this, this.pod, requirement, false);
+    addPreStopDelayChecks(this, this.pod, checked.requirement, false);
   }
+}
+
+/** The props of {@link PreStopAuditedPod}, checked. */
+interface CheckedPreStopAuditedPod {
+  readonly podName?: string;
+  readonly labels: Record<string, string>;
+  readonly preStopHook: PreStopFlagHook;
+  readonly postStartHook?: WriteFileHook;
+  readonly requirement: GracePeriodRequirement;
+  readonly graceSeconds: number;
+  readonly httpd: CheckedHttpdContainer;
+  readonly service: CheckedHttpService;
+}
+
+// Every prop check of PreStopAuditedPod, before anything is built.
+function checkPreStopAuditedPodProps(
+  ctx: PropContext,
+  props: PreStopAuditedPodProps,
+  flagDirectory: FlagFileDirectory,
+  volumeMounts: kplus.VolumeMount[],
+): CheckedPreStopAuditedPod {
+  const podName = props.podName === undefined ? undefined : checkDnsSubdomain(ctx, 'podName', props.podName);
+  const labels = checkLabels(ctx, 'labels', props.labels ?? {});
+  const containerName = props.containerName ?? 'httpd';
+  checkFlagDirectoryFree(ctx, flagDirectory, (props.postStart ?? true) && props.postStartContentFrom !== undefined);
+  const preStopHook = flagDirectory.preStopHook(
+    { containerName, preStopDelay: props.preStopDelay, flagLines: props.flagLines, shell: props.shell },
+    ctx,
+  );
+  const margin = PRE_STOP_WRITE_MARGIN.toSeconds();
+  const requirement: GracePeriodRequirement = {
+    seconds: preStopHook.delaySeconds + margin,
+    reason: `the preStop hook (preStopDelay ${preStopHook.delaySeconds}s, then ${margin}s to write the flag file and stop the container)`,
+    container: containerName,
+  };
+  const graceSeconds = checkGracePeriod(ctx, 'terminationGracePeriod', props.terminationGracePeriod, requirement, 'preStopDelay');
+  const postStartHook =
+    (props.postStart ?? true)
+      ? postStartPageHook(ctx, {
+          htdocsPath: HTTPD.htdocsPath,
+          content: props.postStartContent,
+          contentFrom: props.postStartContentFrom,
+          shell: props.shell,
+        })
+      : undefined;
+  const httpd = checkHttpdContainerOptions(ctx, {
+    image: props.image,
+    name: containerName,
+    resources: props.resources,
+    imagePullPolicy: props.imagePullPolicy,
+    securityPreset: props.securityPreset ?? DEFAULT_SECURITY_PRESETS.auditedHttpd,
+    lifecycle: { postStart: postStartHook?.handler, preStop: preStopHook.handler },
+    envVariables: { ...preStopHook.envVariables },
+    // Ready once the postStart hook wrote its page; without it, the (empty) document root.
+    readiness: props.readiness ?? httpdReadinessProbe(postStartHook ? postStartPageUrlPath(HTTPD.htdocsPath) : '/'),
+    liveness: props.liveness,
+    startup: props.startup,
+    volumeMounts,
+  });
+  const service = checkHttpServiceOptions(ctx, props);
+  return { podName, labels, preStopHook, postStartHook, requirement, graceSeconds, httpd, service };
+}
+
+// The flag directory's volume name and mount path must be free in the httpd container.
+function checkFlagDirectoryFree(ctx: PropContext, flagDirectory: FlagFileDirectory, pageSource: boolean): void {
+  checkVolumeNameFree(ctx, 'flagDirectory.volumeName', flagDirectory.volumeName, [
+    ...Object.values(HTTPD_VOLUMES),
+    ...(pageSource ? [POST_START_PAGE_SOURCE.volumeName] : []),
+  ]);
+  checkMountPathFree(ctx, 'flagDirectory.mountPath', flagDirectory.mountPath, [
+    { path: HTTPD.htdocsPath, what: 'the htdocs volume' },
+    { path: HTTPD.logsPath, what: "httpd's logs volume" },
+    ...(pageSource ? [{ path: POST_START_PAGE_SOURCE.mountPath, what: "the postStart page's ConfigMap" }] : []),
+  ]);
 }
