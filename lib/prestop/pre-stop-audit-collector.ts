@@ -135,44 +135,25 @@ export class PreStopAuditCollector extends Construct {
    */
   public constructor(scope: Construct, id: string, props: PreStopAuditCollectorProps) {
     super(scope, id);
-    const ctx = PropContext.of(this);
     this.flagDirectory = props.flagDirectory ?? new FlagFileDirectory();
-    const name = props.name === undefined ? undefined : checkDnsSubdomain(ctx, 'name', props.name);
-    const containerName = checkDnsLabel(ctx, 'containerName', props.containerName ?? 'collector');
-    const image = checkImage(ctx, 'image', props.image ?? IMAGE_PINS.collector);
-    warnIfUnpinned(this, 'image', image);
-    const labels = checkLabels(ctx, 'labels', props.labels ?? {});
-    this.script = this.flagDirectory.collectorScript(
-      {
-        cleanupCommand: props.cleanupCommand,
-        pollInterval: props.pollInterval,
-        maxAttempts: props.maxAttempts,
-        cleanupTimeout: props.cleanupTimeout,
-      },
-      ctx,
-    );
-    const securityPreset = props.securityPreset ?? DEFAULT_SECURITY_PRESETS.collector;
-    checkMountPathFree(ctx, 'flagDirectory.mountPath', this.flagDirectory.mountPath, [
-      { path: COLLECTOR_TMP_PATH, what: "the collector's scratch volume (an emptyDir for the cleanup)" },
-    ]);
-    checkEnvValues(ctx, 'envVariables', props.envVariables);
-    const resources = checkResources(ctx, 'resources', props.resources ?? DEFAULT_RESOURCES.collector);
-
+    const checked = checkCollectorProps(PropContext.of(this), props, this.flagDirectory);
+    this.script = checked.script;
+    warnIfUnpinned(this, 'image', checked.image);
     this.daemonSet = new kplus.DaemonSet(this, 'DaemonSet', {
-      metadata: metadataWithName(name, labels),
-      podMetadata: { labels },
+      metadata: metadataWithName(checked.name, checked.labels),
+      podMetadata: { labels: checked.labels },
       serviceAccount: props.serviceAccount,
       automountServiceAccountToken: props.serviceAccount !== undefined,
       // The cleanup's limit, its SIGKILL delay, and time to move the file and exit.
       terminationGracePeriod: Duration.seconds(this.script.cleanupTimeoutSeconds + CLEANUP_KILL_AFTER_SECONDS + 5),
     });
     this.container = this.daemonSet.addContainer({
-      name: containerName,
-      image,
-      imagePullPolicy: props.imagePullPolicy ?? defaultPullPolicy(image),
+      name: checked.containerName,
+      image: checked.image,
+      imagePullPolicy: props.imagePullPolicy ?? defaultPullPolicy(checked.image),
       command: this.script.script.toCommand(),
       envVariables: props.envVariables,
-      resources,
+      resources: checked.resources,
       volumeMounts: [
         // Read-write: the collector moves files out of the directory.
         { path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') },
@@ -180,6 +161,7 @@ export class PreStopAuditCollector extends Construct {
         { path: COLLECTOR_TMP_PATH, volume: kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp') },
       ],
     });
+    const securityPreset = props.securityPreset ?? DEFAULT_SECURITY_PRESETS.collector;
     securityPreset.applyToContainer(this.daemonSet, this.container);
     securityPreset.applyToPod(this.daemonSet);
     const tolerations = props.tolerations ?? [kplus.NodeTaintQuery.any()];
@@ -187,4 +169,37 @@ export class PreStopAuditCollector extends Construct {
     // Patches can still change names, mounts, resources and commands: check the final manifest too.
     addStandardSynthChecks(this);
   }
+}
+
+/** The props of {@link PreStopAuditCollector}, checked. */
+interface CheckedCollector {
+  readonly name?: string;
+  readonly containerName: string;
+  readonly image: string;
+  readonly labels: Record<string, string>;
+  readonly script: CollectorScript;
+  readonly resources: kplus.ContainerResources | undefined;
+}
+
+// Every prop check of PreStopAuditCollector, before anything is built.
+function checkCollectorProps(ctx: PropContext, props: PreStopAuditCollectorProps, flagDirectory: FlagFileDirectory): CheckedCollector {
+  const name = props.name === undefined ? undefined : checkDnsSubdomain(ctx, 'name', props.name);
+  const containerName = checkDnsLabel(ctx, 'containerName', props.containerName ?? 'collector');
+  const image = checkImage(ctx, 'image', props.image ?? IMAGE_PINS.collector);
+  const labels = checkLabels(ctx, 'labels', props.labels ?? {});
+  const script = flagDirectory.collectorScript(
+    {
+      cleanupCommand: props.cleanupCommand,
+      pollInterval: props.pollInterval,
+      maxAttempts: props.maxAttempts,
+      cleanupTimeout: props.cleanupTimeout,
+    },
+    ctx,
+  );
+  checkMountPathFree(ctx, 'flagDirectory.mountPath', flagDirectory.mountPath, [
+    { path: COLLECTOR_TMP_PATH, what: "the collector's scratch volume (an emptyDir for the cleanup)" },
+  ]);
+  checkEnvValues(ctx, 'envVariables', props.envVariables);
+  const resources = checkResources(ctx, 'resources', props.resources ?? DEFAULT_RESOURCES.collector);
+  return { name, containerName, image, labels, script, resources };
 }
