@@ -2,10 +2,11 @@
  * Typed cdk8s constructs for running your own commands inside a Kubernetes pod, and the
  * building blocks they are made of. Test helpers are in `cdk8s-pod-lifecycle/testing`.
  *
- * The folders are layers: `core/` (shell quoting, prop checks, errors, warnings, manifest
- * patches, security presets, defaults), `synth-checks/` (rules on the final manifests), then
- * one folder per scenario (`httpd/`, `prestop/`, `git-site/`) with its building blocks and
- * its constructs. This file is the public API, by name.
+ * The folders are layers, and imports only point down: `core/` (shell quoting, limits,
+ * names, prop checks, errors, warnings, manifest patches, where the pod spec sits, security
+ * presets, defaults), the rules on the produced objects, `blocks/` (the building blocks
+ * several constructs share), then one folder per construct family (`httpd/`, `prestop/`,
+ * `git-site/`), which never import each other. This file is the public API, by name.
  * @module cdk8s-pod-lifecycle
  */
 
@@ -66,9 +67,10 @@ export {
 } from './synth-checks/checks';
 export { gracePeriodProblems, gracePeriodRule, sleepActionProblems, type GracePeriodRequirement } from './synth-checks/grace-period';
 
-// httpd: building blocks and HttpdWithPostStart
+// blocks: the building blocks several constructs share
 export {
   addHttpdContainer,
+  type AddHttpdContainerOptions,
   type HttpdContainerOptions,
   type HttpdContainerParts,
   type HttpdOptions,
@@ -77,10 +79,20 @@ export {
   httpdReadinessProbe,
   httpdLivenessProbe,
 } from './blocks/httpd-container';
-export { drainDelay, applyDrainDelay, type DrainOptions, type DrainDelay, SHUTDOWN_MARGIN } from './blocks/drain-delay';
-export { addHttpService, type HttpServiceOptions } from './blocks/http-service';
+export {
+  drainDelay,
+  applyDrainDelay,
+  type DrainOptions,
+  type DrainDelayOptions,
+  type ApplyDrainDelayOptions,
+  type DrainDelay,
+  SHUTDOWN_MARGIN,
+} from './blocks/drain-delay';
+export { addHttpService, type HttpServiceOptions, type AddHttpServiceOptions } from './blocks/http-service';
 export { WriteFileHook, type WriteFileHookProps } from './blocks/write-file-hook';
 export { DEFAULT_POST_START_CONTENT, type PageContentFrom, POST_START_PAGE_SOURCE } from './blocks/post-start-page';
+
+// httpd: HttpdWithPostStart
 export { HttpdWithPostStart, type HttpdWithPostStartProps } from './httpd/httpd-with-post-start';
 
 // prestop: the flag-file protocol, PreStopAuditedPod and its collector
@@ -109,6 +121,7 @@ export {
 } from './git-site/git-credentials';
 export {
   addGitSiteContainers,
+  type AddGitSiteContainersOptions,
   type GitSiteContainersOptions,
   type GitSiteParts,
   GIT_SITE,

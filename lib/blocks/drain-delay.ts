@@ -108,6 +108,18 @@ export function checkGracePeriod(
  * @internal
  */
 export function checkDrainOptions(ctx: PropContext, containerName: string, options: DrainOptions): DrainDelay {
+  // Most constructs take the defaults: one frozen result per container name, shared (a Handler is immutable).
+  const byDefault = options.drainDelay === undefined && options.terminationGracePeriod === undefined && !options.drainWithSleepAction;
+  const known = byDefault ? DEFAULT_DRAINS.get(containerName) : undefined;
+  if (known) return known;
+  const drain = drainOf(ctx, containerName, options);
+  if (byDefault) DEFAULT_DRAINS.set(containerName, Object.freeze(drain));
+  return drain;
+}
+
+const DEFAULT_DRAINS = new Map<string, DrainDelay>();
+
+function drainOf(ctx: PropContext, containerName: string, options: DrainOptions): DrainDelay {
   const seconds = checkWholeSeconds(ctx, 'drainDelay', options.drainDelay ?? Duration.seconds(5), 0, MAX_PRE_STOP_DELAY_SECONDS);
   const margin = SHUTDOWN_MARGIN.toSeconds();
   const requirement: GracePeriodRequirement = {

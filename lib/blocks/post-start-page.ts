@@ -2,7 +2,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PropContext } from '../core/errors';
 import { HTTPD } from '../core/images';
-import { checkAbsolutePath, checkFileName, checkSecretKey } from '../core/prop-checks';
+import { checkFileName, checkSecretKey } from '../core/prop-checks';
 import { WriteFileHook } from './write-file-hook';
 
 /**
@@ -35,7 +35,7 @@ export const POST_START_PAGE_SOURCE = {
 
 /** What {@link postStartPageHook} writes; each field is a prop of the construct that uses it. */
 export interface PostStartPageOptions {
-  /** The document root. */
+  /** The document root, already checked by the caller (an absolute path). */
   readonly htdocsPath: string;
   /**
    * The page's file name inside the document root.
@@ -69,7 +69,7 @@ export interface PostStartPageOptions {
  * Props are checked against `ctx`, so errors name the construct the user wrote.
  */
 export function postStartPageHook(ctx: PropContext, options: PostStartPageOptions): WriteFileHook {
-  const htdocsPath = checkAbsolutePath(ctx, 'htdocsPath', options.htdocsPath);
+  const { htdocsPath } = options;
   const fileName = checkFileName(ctx, 'fileName', options.fileName ?? 'index.html');
   if (options.contentFrom !== undefined && options.content !== undefined) {
     throw ctx.error('PROP_CONFLICT', 'contentFrom', options.contentFrom.key, 'cannot be given with content: the page is one or the other');

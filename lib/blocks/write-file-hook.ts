@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { PropContext } from '../core/errors';
 import { checkAbsolutePath, checkEach, checkExecArgs, checkUnicodeText, checkWrittenFilePath } from '../core/prop-checks';
-import { atomicWrite, printLines, printText, sh, ShellCode, ShellScript } from '../core/shell';
+import { atomicWriteChecked, printLines, printText, sh, ShellCode, ShellScript } from '../core/shell';
 
 /** Properties of a {@link WriteFileHook}. */
 export interface WriteFileHookProps {
@@ -71,7 +71,7 @@ export class WriteFileHook {
     if (copyFrom !== undefined) parts.push(sh`cat ${copyFrom}`);
     else parts.push(typeof content === 'string' ? printText(content) : printLines(content));
     const producer = ShellCode.lines(parts);
-    this.script = new ShellScript({ shell }).add(atomicWrite(path, producer));
+    this.script = new ShellScript({ shell }).add(atomicWriteChecked(path, producer));
     checkExecArgs(
       ctx,
       copyFrom === undefined ? 'content' : 'path',

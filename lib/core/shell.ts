@@ -137,7 +137,14 @@ export function printText(text: string): ShellCode {
  *   the temporary name fits NAME_MAX (a `PropError` otherwise)
  */
 export function atomicWrite(path: string, producer: ShellCode): ShellCode {
-  checkWrittenFilePath(PropContext.named('atomicWrite'), 'path', path);
+  return atomicWriteChecked(checkWrittenFilePath(PropContext.named('atomicWrite'), 'path', path), producer);
+}
+
+/**
+ * {@link atomicWrite} of a path its caller checked already (`checkWrittenFilePath`).
+ * @internal
+ */
+export function atomicWriteChecked(path: string, producer: ShellCode): ShellCode {
   const slash = path.lastIndexOf('/');
   const dir = path.slice(0, slash) || '/';
   const tmpPrefix = `${dir === '/' ? '' : dir}/.${path.slice(slash + 1)}.tmp.`;
