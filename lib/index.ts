@@ -70,18 +70,10 @@ export {
 export { IMAGE_PINS, HTTPD, GIT_IMAGE_USER } from './core/images';
 export { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from './core/defaults';
 
-// synth-checks: rules on the final state of the app
-export {
-  addSynthCheck,
-  addStandardSynthChecks,
-  serviceSelectorProblems,
-  volumeMountProblems,
-  problemsWithCode,
-  type SynthCheck,
-  type SynthProblem,
-  type SynthProblemCode,
-} from './synth-checks/checks';
-export { gracePeriodProblems, gracePeriodRule, sleepActionProblems, type GracePeriodRequirement } from './synth-checks/grace-period';
+// synth-checks: the rules engine at synth time
+export { addSynthCheck, addStandardSynthChecks, type SynthCheck, type SynthProblem, type SynthProblemCode } from './synth-checks/checks';
+export { gracePeriodProblems, type GracePeriodRequirement } from './synth-checks/grace-period';
+export { type RuleId, type RuleSeverity } from './rules/rules';
 
 // httpd: building blocks and HttpdWithPostStart
 export {

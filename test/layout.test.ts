@@ -5,12 +5,13 @@ import { dirname, join, relative } from 'node:path';
 // the synth checks, then the building blocks and constructs of each scenario.
 const MAY_IMPORT: Record<string, readonly string[]> = {
   core: ['core'],
-  'synth-checks': ['core', 'synth-checks'],
+  rules: ['core', 'rules'], // the rules engine: every rule about the produced objects, as pure functions over plain JSON
+  'synth-checks': ['core', 'rules', 'synth-checks'], // the synth-time door onto the rules engine
   httpd: ['core', 'synth-checks', 'httpd'],
   prestop: ['core', 'synth-checks', 'httpd', 'prestop'],
   'git-site': ['core', 'synth-checks', 'httpd', 'git-site'],
-  testing: ['core', 'testing'],
-  'cdk8s-plugin': ['testing', 'cdk8s-plugin'], // the cdk8s synth validation plugin: the /testing checks on manifest files
+  testing: ['core', 'rules', 'testing'], // the /testing door onto the rules engine, and the schema and YAML-text checkers
+  'cdk8s-plugin': ['core', 'rules', 'testing', 'cdk8s-plugin'], // the cdk8s synth door: the rules, schema and YAML-text checks on manifest files
 };
 
 const lib = join(__dirname, '..', 'lib');

@@ -2,8 +2,7 @@ import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 
-// Escape hatches that write the synthesized manifest directly, and the mark that tells the
-// synth checks which of the library's own patches they may ignore.
+// Escape hatches that write the synthesized manifest directly.
 
 /** Where each kind of object keeps its pod spec, as JSON pointers into its manifest. */
 export const POD_SPEC_POINTERS = {
@@ -135,15 +134,6 @@ function failingPatch(apiObject: ApiObject, render: () => unknown, raw: readonly
 }
 
 /**
- * The patches {@link addRawJsonPatch} applies to `apiObject`, or undefined when its
- * `toJson` is its class's own.
- * @internal
- */
-export function rawJsonPatchesOf(apiObject: ApiObject): readonly JsonPatch[] | undefined {
-  return rawPatches.get(apiObject);
-}
-
-/**
  * Turns an init container of `workload` into a Kubernetes native sidecar: writes its
  * `restartPolicy: Always`, so it starts before the following init containers and the
  * main containers, keeps running beside them, restarts when it exits, and stops after
@@ -162,30 +152,5 @@ export function makeNativeSidecar(workload: kplus.AbstractPod, container: kplus.
   if (!workload.initContainers.includes(container)) {
     throw new Error(`container '${container.name}' is not an init container of ${workload.node.path}`);
   }
-  addRawJsonPatch(workload, markOutsideCheckedFields(JsonPatch.add(`${containerPointer(workload, container)}/restartPolicy`, 'Always')));
-}
-
-// Marks the JSON patches this library writes that touch none of the fields the synth
-// checks read (labels, namespaces, Service selectors, volumes, mounts, the grace period).
-// While an object has only such patches, cdk8s-plus-27's model of it still holds the final
-// value of those fields, so the checks read the model instead of rendering the object
-// (synth-checks/pass-cache.ts). A symbol on the patch, not a WeakSet: cheaper to set and
-// to test, and nothing for the garbage collector to track.
-const OUTSIDE_CHECKED_FIELDS = Symbol('cdk8s-pod-lifecycle.outsideCheckedFields');
-
-/**
- * Marks `patch` as touching none of the fields the synth checks read, and returns it.
- * @internal
- */
-export function markOutsideCheckedFields(patch: JsonPatch): JsonPatch {
-  (patch as unknown as Record<symbol, boolean>)[OUTSIDE_CHECKED_FIELDS] = true;
-  return patch;
-}
-
-/**
- * Whether `patch` was marked with {@link markOutsideCheckedFields}.
- * @internal
- */
-export function isMarkedOutsideCheckedFields(patch: unknown): boolean {
-  return typeof patch === 'object' && patch !== null && (patch as Record<symbol, unknown>)[OUTSIDE_CHECKED_FIELDS] === true;
+  addRawJsonPatch(workload, JsonPatch.add(`${containerPointer(workload, container)}/restartPolicy`, 'Always'));
 }

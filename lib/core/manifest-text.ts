@@ -49,6 +49,14 @@ export const YAML_UNSAFE_CHARACTERS = /[\u007f-\u009f\u2028\u2029\ufffe\uffff]+/
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
+ * Whether `text` holds a lone surrogate (a UTF-16 half that has no UTF-8 form).
+ * @internal
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
+/**
  * Whether `text` holds a character of {@link YAML_UNSAFE_CHARACTERS}.
  * @internal
  */

@@ -2,11 +2,11 @@ import { Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PropContext } from '../core/errors';
-import { addRawJsonPatch, containerPointer, markOutsideCheckedFields } from '../core/manifest-patches';
+import { addRawJsonPatch, containerPointer } from '../core/manifest-patches';
 import { checkWholeSeconds } from '../core/prop-checks';
 import { Warnings } from '../core/warnings';
-import { addSynthCheck, problemsWithCode } from '../synth-checks/checks';
-import { gracePeriodProblems, gracePeriodRule, GracePeriodRequirement, sleepActionProblems } from '../synth-checks/grace-period';
+import { addStandardSynthChecks, addSynthCheck, problemsWithCode } from '../synth-checks/checks';
+import { gracePeriodProblems, gracePeriodRule, GracePeriodRequirement } from '../synth-checks/grace-period';
 
 // A preStop delay before the container's stop signal, and the grace period it needs: one
 // code path for the drain delay of the httpd constructs and PreStopAuditedPod's preStopDelay.
@@ -133,7 +133,7 @@ export function drainDelay(ctx: PropContext, containerName: string, options: Dra
  * Writes the kubelet's `sleep` action of `drain` into `container`'s preStop (a raw JSON
  * patch, which reaches the YAML), when it is one, and registers the synth checks of a
  * preStop delay on `scope`: the grace period covers it ({@link gracePeriodProblems}) and
- * no sleep action outlasts the grace period ({@link sleepActionProblems}).
+ * no sleep action outlasts the grace period (rule `sleep-exceeds-grace-period`).
  *
  * @param hasLifecycle whether the container already has a `lifecycle` (a postStart hook)
  */
@@ -151,11 +151,7 @@ export function applyDrainDelay(
     );
     const pointer = `${containerPointer(workload, container)}/lifecycle`;
     const sleep = { sleep: { seconds: drain.seconds } };
-    // Lifecycle is outside the fields the standard checks read; the sleep check renders.
-    addRawJsonPatch(
-      workload,
-      markOutsideCheckedFields(hasLifecycle ? JsonPatch.add(`${pointer}/preStop`, sleep) : JsonPatch.add(pointer, { preStop: sleep })),
-    );
+    addRawJsonPatch(workload, hasLifecycle ? JsonPatch.add(`${pointer}/preStop`, sleep) : JsonPatch.add(pointer, { preStop: sleep }));
   }
   if (drain.seconds > 0) addPreStopDelayChecks(scope, workload, drain.requirement, drain.sleepAction);
 }
@@ -163,7 +159,7 @@ export function applyDrainDelay(
 /**
  * Registers on `scope` the synth checks of a preStop delay in `workload`: the final grace
  * period covers `requirement` and, with `sleepAction`, no `sleep` action sleeps longer than
- * it (that check renders the object, so only workloads that have one pay for it).
+ * it (rule `sleep-exceeds-grace-period` of the standard checks).
  * @internal
  */
 export function addPreStopDelayChecks(
@@ -172,8 +168,6 @@ export function addPreStopDelayChecks(
   requirement: GracePeriodRequirement,
   sleepAction: boolean,
 ): void {
-  addSynthCheck(scope, () => [
-    ...problemsWithCode('GRACE_PERIOD', gracePeriodProblems(workload, requirement)),
-    ...(sleepAction ? problemsWithCode('SLEEP_ACTION', sleepActionProblems(workload)) : []),
-  ]);
+  addSynthCheck(scope, () => problemsWithCode('grace-period-shorter-than-hook', gracePeriodProblems(workload, requirement)));
+  if (sleepAction) addStandardSynthChecks(scope);
 }

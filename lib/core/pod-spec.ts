@@ -1,0 +1,49 @@
+// Where the pod spec sits in the manifest of each kind of object that runs pods, and the
+// pod spec defaults the rules need: one home for the prop checks, the rules and the doors.
+
+/** The grace period the API server sets when `terminationGracePeriodSeconds` is left out, in seconds. */
+export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
+
+/** Where a manifest keeps its pod template (or, for a Pod, itself). */
+export interface PodTemplateLocation {
+  /**
+   * JSON pointer to the template: `''` for a Pod, `/spec/template` for workloads,
+   * `/spec/jobTemplate/spec/template` for a CronJob, `/template` for a PodTemplate.
+   */
+  readonly path: string;
+  /** The template's (or Pod's) metadata, or undefined. */
+  readonly metadata: Obj | undefined;
+  /** The pod spec. */
+  readonly spec: Obj;
+}
+
+/**
+ * The pod template of a plain manifest: a Pod's own spec, `spec.template` of a Deployment,
+ * StatefulSet, DaemonSet, ReplicaSet, Job, ReplicationController or a custom resource that
+ * follows them (an Argo Rollout), `spec.jobTemplate.spec.template` of a CronJob, and
+ * `template` of a PodTemplate. Undefined when there is none (a template counts when its
+ * spec has `containers` or `initContainers`).
+ */
+export function findPodTemplate(manifest: unknown): PodTemplateLocation | undefined {
+  const m = obj(manifest);
+  if (!m) return undefined;
+  const kind = m.kind;
+  const spec = obj(m.spec);
+  if (kind === 'Pod') return spec ? { path: '', metadata: obj(m.metadata), spec } : undefined;
+  const candidates: [string, unknown][] = [
+    ['/spec/template', spec?.template],
+    ['/spec/jobTemplate/spec/template', obj(obj(spec?.jobTemplate)?.spec)?.template],
+    ['/template', kind === 'PodTemplate' ? m.template : undefined],
+  ];
+  for (const [path, template] of candidates) {
+    const t = obj(template);
+    const podSpec = obj(t?.spec);
+    if (t && podSpec && (Array.isArray(podSpec.containers) || Array.isArray(podSpec.initContainers))) {
+      return { path, metadata: obj(t.metadata), spec: podSpec };
+    }
+  }
+  return undefined;
+}
