@@ -3,10 +3,11 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PropContext } from '../core/errors';
 import { addRawJsonPatch, containerPointer } from '../core/manifest-patches';
+import { DEFAULT_GRACE_PERIOD_SECONDS } from '../core/pod-spec';
 import { checkWholeSeconds } from '../core/prop-checks';
 import { Warnings } from '../core/warnings';
-import { addStandardSynthChecks, addSynthCheck, problemsWithCode } from '../synth-checks/checks';
-import { gracePeriodProblems, gracePeriodRule, GracePeriodRequirement } from '../synth-checks/grace-period';
+import { addStandardSynthChecks } from '../synth-checks/checks';
+import { addGracePeriodCheck, gracePeriodRule, GracePeriodRequirement } from '../synth-checks/grace-period';
 
 // A preStop delay before the container's stop signal, and the grace period it needs: one
 // code path for the drain delay of the httpd constructs and PreStopAuditedPod's preStopDelay.
@@ -25,7 +26,7 @@ export const SHUTDOWN_MARGIN = Duration.seconds(5);
 export const MAX_PRE_STOP_DELAY_SECONDS = 3600;
 
 /** Kubernetes' default `terminationGracePeriodSeconds`. */
-const DEFAULT_GRACE_PERIOD = Duration.seconds(30);
+const DEFAULT_GRACE_PERIOD = Duration.seconds(DEFAULT_GRACE_PERIOD_SECONDS);
 
 /** The drain props of the httpd constructs. */
 export interface DrainOptions {
@@ -132,7 +133,7 @@ export function drainDelay(ctx: PropContext, containerName: string, options: Dra
 /**
  * Writes the kubelet's `sleep` action of `drain` into `container`'s preStop (a raw JSON
  * patch, which reaches the YAML), when it is one, and registers the synth checks of a
- * preStop delay on `scope`: the grace period covers it ({@link gracePeriodProblems}) and
+ * preStop delay on `scope`: the grace period covers it (`grace-period-shorter-than-hook`) and
  * no sleep action outlasts the grace period (rule `sleep-exceeds-grace-period`).
  *
  * @param hasLifecycle whether the container already has a `lifecycle` (a postStart hook)
@@ -168,6 +169,6 @@ export function addPreStopDelayChecks(
   requirement: GracePeriodRequirement,
   sleepAction: boolean,
 ): void {
-  addSynthCheck(scope, () => problemsWithCode('grace-period-shorter-than-hook', gracePeriodProblems(workload, requirement)));
+  addGracePeriodCheck(scope, workload, requirement);
   if (sleepAction) addStandardSynthChecks(scope);
 }

@@ -37,12 +37,12 @@ export function podSpecFindings(manifest: Obj, ref: ObjectRef, index: number, ad
           'duplicate-container-name',
           ref,
           index,
-          container.path,
+          `${container.path}/name`,
           `container name '${container.name}' is taken by ${first}, and the API server refuses two containers of one name in a pod (init containers included)`,
           'give every container, init container and ephemeral container of the pod its own name',
         ),
       );
-    } else names.set(container.name, container.path);
+    } else names.set(container.name, `${container.path}/name`);
     mountFindings(container, volumes, ref, index, add);
     sleepFindings(container, grace, spec.terminationGracePeriodSeconds === undefined, ref, index, add);
     stringFindings(container, ref, index, add);

@@ -80,12 +80,12 @@ function renderedApp(root: IConstruct): RenderedApp {
 }
 
 /**
- * The final manifest of `object`: from the synth under way when there is one, else rendered now.
+ * The final manifest of `object`, from the rendering of its app for the synth under way.
+ * For validations only: outside a synth, render the object itself.
  * @internal
  */
-export function manifestOf(object: ApiObject): unknown {
-  if (current?.root !== object.node.root) return object.toJson();
-  const app = current.app;
+export function renderedManifestOf(object: ApiObject): unknown {
+  const app = renderedApp(object.node.root);
   app.indexes ??= new Map(app.objects.map((o, i) => [o, i]));
   const index = app.indexes.get(object);
   return index === undefined ? object.toJson() : app.manifests[index];

@@ -4,7 +4,7 @@ import { DEFAULT_GRACE_PERIOD_SECONDS, findPodTemplate } from '../core/pod-spec'
 import { describeObject } from '../rules/rules';
 import { objectRefOf } from '../rules/engine';
 import { arr, obj, str } from '../rules/json';
-import { manifestOf } from './checks';
+import { addSynthCheck, problemsWithCode, renderedManifestOf } from './checks';
 
 // The one rule that needs what only a construct knows: how long its preStop hook runs.
 
@@ -37,7 +37,22 @@ export interface GracePeriodRequirement {
  */
 export function gracePeriodProblems(workload: IConstruct, requirement: GracePeriodRequirement): string[] {
   const object = ApiObject.of(workload);
-  const manifest = manifestOf(object);
+  return problemsOf(object, object.toJson(), requirement);
+}
+
+/**
+ * Registers on `scope` the synth check that the final grace period of `workload` covers
+ * `requirement` (code `grace-period-shorter-than-hook`), reading the synth's own rendering.
+ * @internal
+ */
+export function addGracePeriodCheck(scope: IConstruct, workload: IConstruct, requirement: GracePeriodRequirement): void {
+  const object = ApiObject.of(workload);
+  addSynthCheck(scope, () =>
+    problemsWithCode('grace-period-shorter-than-hook', problemsOf(object, renderedManifestOf(object), requirement)),
+  );
+}
+
+function problemsOf(object: ApiObject, manifest: unknown, requirement: GracePeriodRequirement): string[] {
   const template = findPodTemplate(manifest);
   if (!template) return [];
   const name = `${describeObject(objectRefOf(manifest))} (${object.node.path})`;

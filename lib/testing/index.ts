@@ -4,8 +4,7 @@
  * {@link checkObjects} / {@link assertRulesPass} for the library's rules (the same rules
  * the synth checks and the plugin run, see docs/rules.md), {@link assertValidManifests} /
  * {@link findSchemaViolations} for the Kubernetes 1.27 API schema, the Pod Security
- * Standards, and {@link warningsOf} for the library's warnings. The schema checker needs the
- * optional peer dependencies `kubernetes-models@4.3.0` and `ajv`: `npm i -D kubernetes-models@4.3.0 ajv`.
+ * Standards, and {@link warningsOf} for the library's warnings.
  * @module cdk8s-pod-lifecycle/testing
  */
 export { KUBERNETES_SCHEMA_VERSION, type SchemaViolation, findSchemaViolations, assertValidManifests } from './k8s-schema';

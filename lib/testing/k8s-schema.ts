@@ -11,11 +11,11 @@ export const KUBERNETES_SCHEMA_VERSION = '1.27.1';
 
 type JsonSchema = { [key: string]: unknown };
 
-/** How to install what the schema checker needs; both are optional peer dependencies. */
+/** What the schema checker needs: dependencies of this package, missing only from a broken install. */
 const PEERS_HINT =
-  'the schema checker needs the optional peer dependencies kubernetes-models@4.3.0 and ajv: npm i -D kubernetes-models@4.3.0 ajv';
+  'the schema checker needs kubernetes-models@4.3.0 and ajv, dependencies of cdk8s-pod-lifecycle that are not installed: npm i kubernetes-models@4.3.0 ajv';
 
-// Loaded on first use, so `synthSnapshot` works without the schema checker's peers.
+// Loaded on first use: requiring the library never loads the schemas.
 function requirePeer<T>(load: () => T): T {
   try {
     return load();
@@ -141,7 +141,7 @@ const GENERATOR_VERSION = 2;
 
 /** Compiles validators with ajv from the schemas: the slow path, taken once per kind per cache. */
 class SchemaCompiler {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer, loaded on first use
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
   private readonly ajvModule = requirePeer(() => require('ajv') as typeof import('ajv'));
   private readonly ajv: AjvType;
   /** `apiVersion/kind` to schema id. */
@@ -177,7 +177,7 @@ class SchemaCompiler {
     const validators: Exports = {};
     for (const id of ids) validators[id] = this.ajv.getSchema(id)!;
     if (!this.standalone) return { validators, code: '' };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- part of the optional peer ajv
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- part of ajv, loaded on first use
     const standalone = require('ajv/dist/standalone') as typeof import('ajv/dist/standalone');
     return { validators, code: standalone.default(this.ajv, Object.fromEntries(ids.map((id) => [id, id]))) };
   }
@@ -354,7 +354,7 @@ let index: ValidatorCache | undefined;
  */
 export function findSchemaViolations(manifests: readonly unknown[]): SchemaViolation[] {
   // The first call reads the kind index (built from the schemas if there is none), so a
-  // missing peer dependency is reported at once, whatever the manifests.
+  // missing dependency is reported at once, whatever the manifests.
   if (!index) {
     const fresh = new ValidatorCache();
     fresh.kinds();
