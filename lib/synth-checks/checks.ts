@@ -97,28 +97,36 @@ function formatFinding(finding: Finding, object: ApiObject): string {
   return `${describeObject(finding.object)} (${object.node.path})${at}: ${finding.problem}; ${finding.fix} [${finding.rule}]`;
 }
 
-const checked = new WeakSet<IConstruct>();
+// The scopes with the standard checks, by app root: a finding is reported once, by the
+// innermost of them that holds its object.
+const checkedScopes = new WeakMap<IConstruct, string[]>();
 
 /**
  * Registers the rules engine's checks on the API objects under `scope` (at any depth): at
  * synth, the engine runs on every object of the app, rendered, and the findings on the
  * objects under `scope` fail the synth with their construct paths, fixes and rule ids (see
  * docs/rules.md). Every construct of this library calls it; call it on your own charts too:
- * `addStandardSynthChecks(chart)`. Registering a scope twice checks it once.
+ * `addStandardSynthChecks(chart)`. A finding is reported once, on the innermost scope
+ * with the checks that holds its object.
  *
  * @param scope the construct whose API objects (at any depth) are checked
  */
 export function addStandardSynthChecks(scope: IConstruct): void {
-  if (checked.has(scope)) return;
-  checked.add(scope);
+  const root = scope.node.root;
+  const scopes = checkedScopes.get(root) ?? [];
+  checkedScopes.set(root, scopes);
   const prefix = scope.node.path === '' ? '' : `${scope.node.path}/`;
+  if (scopes.includes(prefix)) return;
+  scopes.push(prefix);
   scope.node.addValidation({
     validate: () => {
-      const app = renderedApp(scope.node.root);
+      const app = renderedApp(root);
       app.findings ??= checkObjects(app.manifests);
-      return app.findings
-        .filter((f) => app.objects[f.index].node.path.startsWith(prefix))
-        .map((f) => formatFinding(f, app.objects[f.index]));
+      return app.findings.flatMap((f) => {
+        const path = app.objects[f.index].node.path;
+        const innermost = scopes.filter((p) => path.startsWith(p)).reduce((a, b) => (b.length > a.length ? b : a), '');
+        return path.startsWith(prefix) && innermost === prefix ? [formatFinding(f, app.objects[f.index])] : [];
+      });
     },
   });
 }
