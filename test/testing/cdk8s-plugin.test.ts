@@ -6,6 +6,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import { Testing } from 'cdk8s';
+import { PreStopAuditedPod } from '../../lib';
 import { PodLifecycleValidation, ValidationContextLike, Violation } from '../../lib/cdk8s-plugin';
 
 const ROOT = join(__dirname, '..', '..');
@@ -33,7 +35,8 @@ new ApiObject(chart, 'web', {
     },
   },
 });
-new ApiObject(chart, 'svc', {
+// The Service in a chart (a manifest file) of its own: the plugin sees all files at once.
+new ApiObject(new Chart(app, 'front'), 'svc', {
   apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-svc', namespace: 'shop' },
   spec: { selector: { app: broken ? 'wbe' : 'web' }, ports: [{ port: 80 }] },
 });
@@ -129,7 +132,7 @@ describe('cdk8s synth with the plugin in cdk8s.yaml', () => {
       expect(out).toContain('/spec/template/spec/dnsPolcy: is not a field of this object');
       expect(out).toContain('/spec/template/spec/containers/0/securityContext/privileged');
       expect(out).toContain('Construct Path: demo/web');
-      expect(out).toContain('Construct Path: demo/svc');
+      expect(out).toContain('Construct Path: front/svc');
       expect(out).toContain('U+007F is a control character');
       expect(out).not.toContain('agent'); // namespace monitoring is privileged
     },
@@ -175,6 +178,20 @@ describe('PodLifecycleValidation', () => {
     const ok = fakeContext([pod]);
     await new PodLifecycleValidation({ schema: false, rules: ['service-selects-nothing'] }).validate(ok.context);
     expect(ok.violations).toEqual([]);
+    expect(ok.status()).toBe('success');
+  });
+
+  test("PreStopAuditedPod's hostPath fails the default baseline, and the fix names the namespace setting", async () => {
+    const chart = Testing.chart();
+    new PreStopAuditedPod(chart, 'audited', { podName: 'audited' });
+    const f = fakeContext(Testing.synth(chart));
+    await new PodLifecycleValidation({ schema: false }).validate(f.context);
+    expect(f.violations.map((v) => v.ruleName)).toEqual(['pod-security/baseline:hostPathVolumes']);
+    expect(f.violations[0].fix).toContain(
+      'run it in a namespace labelled pod-security.kubernetes.io/enforce=privileged and tell the plugin: podSecurity: { namespaces: { default: privileged } }',
+    );
+    const ok = fakeContext(Testing.synth(chart));
+    await new PodLifecycleValidation({ schema: false, podSecurity: { namespaces: { default: 'privileged' } } }).validate(ok.context);
     expect(ok.status()).toBe('success');
   });
 
