@@ -95,6 +95,11 @@ function patchesAppliedAfterRendering(apiObject: ApiObject): JsonPatch[] {
     configurable: true,
     writable: true,
     value: () => {
+      const rendered = kept.get(apiObject);
+      if (rendered !== undefined) {
+        kept.delete(apiObject);
+        return rendered;
+      }
       try {
         return JsonPatch.apply(render(), ...patchesOfObject);
       } catch (e) {
@@ -107,6 +112,25 @@ function patchesAppliedAfterRendering(apiObject: ApiObject): JsonPatch[] {
     },
   });
   return list;
+}
+
+// Renderings kept for the object's next toJson (see keepRendering), until the run ends.
+const kept = new WeakMap<ApiObject, unknown>();
+
+/**
+ * Keeps `rendered`, what `apiObject.toJson()` has just returned, for the object's next
+ * `toJson` call, which then returns it instead of rendering again; false (nothing kept) for
+ * an object whose toJson this library does not wrap (see {@link addRawJsonPatch}). The synth
+ * checks render every object of the app, and synth renders it again right after, in the same
+ * synchronous run: this saves the second rendering. Dropped when the run ends (the next
+ * microtask), so a later toJson renders afresh.
+ * @internal
+ */
+export function keepRendering(apiObject: ApiObject, rendered: unknown): boolean {
+  if (!rawPatches.has(apiObject) || rendered === undefined) return false;
+  kept.set(apiObject, rendered);
+  queueMicrotask(() => kept.delete(apiObject));
+  return true;
 }
 
 // Replays the patches one by one on the unpatched rendering to find the one that fails.

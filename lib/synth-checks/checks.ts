@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { keepRendering } from '../core/manifest-patches';
 import { checkObjects } from '../rules/engine';
 import { describeObject, Finding, RuleId } from '../rules/rules';
 
@@ -66,12 +67,18 @@ let current: { readonly root: IConstruct; readonly app: RenderedApp } | undefine
  * The rendered objects of the app under `root` (`ApiObject.toJson()`, as synth renders
  * them). cdk8s validates the whole app once per `app.synth()` and once more per chart, in
  * one synchronous run over a state that cannot change in between: the rendering is kept
- * until that run ends (the next microtask), so the engine runs once per synth.
+ * until that run ends (the next microtask), so the engine runs once per synth, and synth
+ * itself reuses the rendering of the objects whose toJson the library wraps (keepRendering).
  */
 function renderedApp(root: IConstruct): RenderedApp {
   if (current?.root === root) return current.app;
   const objects = root.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
-  const app: RenderedApp = { objects, manifests: objects.map((o) => o.toJson()) };
+  const manifests = objects.map((o) => {
+    const json = o.toJson();
+    keepRendering(o, json);
+    return json;
+  });
+  const app: RenderedApp = { objects, manifests };
   current = { root, app };
   queueMicrotask(() => {
     if (current?.app === app) current = undefined;

@@ -189,7 +189,7 @@ describe('the rule sleep-exceeds-grace-period', () => {
     const site = new HttpdWithPostStart(chart, 'web');
     const toJson = jest.spyOn(ApiObject.of(site.pod), 'toJson');
     only(Testing.synth(chart), 'Pod');
-    // One rendering for the synthesized output itself, one for the checks.
+    // Two calls: the checks render the pod once per synth, and synth gets that rendering back.
     expect(toJson).toHaveBeenCalledTimes(2);
   });
 });
