@@ -2,6 +2,7 @@ import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import type { default as AjvType, ValidateFunction } from 'ajv';
+import { QUANTITY_PATTERN } from '../core/quantity';
 
 /**
  * The Kubernetes version whose API schema manifests are checked against: the one
@@ -119,8 +120,6 @@ function closeObjects(schema: unknown): unknown {
   return out;
 }
 
-const QUANTITY = /^[+-]?(\d+|\d+\.\d*|\.\d+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?\d+)?$/;
-
 /**
  * The formats of the Kubernetes OpenAPI schema. Compiled validators (and the standalone code
  * cached on disk, which refers to them as `formats.<name>`) use these very functions.
@@ -130,14 +129,14 @@ const FORMATS = {
   int64: { type: 'number', validate: (n: number) => Number.isInteger(n) },
   double: true,
   byte: /^[A-Za-z0-9+/]*={0,2}$/,
-  quantity: QUANTITY,
+  quantity: QUANTITY_PATTERN,
   'date-time': true,
   'int-or-string': true,
   string: true,
 } as const;
 
 /** Bump when closeObjects, FORMATS or the ajv options change: the cached validators are then rebuilt. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 
 /** Compiles validators with ajv from the schemas: the slow path, taken once per kind per cache. */
 class SchemaCompiler {
