@@ -1,11 +1,16 @@
 // Where the pod spec sits in the manifest of each kind of object that runs pods, and the
 // pod spec defaults the rules need: one home for the prop checks, the rules and the doors.
+import { POD_SPEC_POINTERS } from './manifest-patches';
 
 /** The grace period the API server sets when `terminationGracePeriodSeconds` is left out, in seconds. */
 export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
+
+// The templates' pointers: POD_SPEC_POINTERS without the template's own `/spec`.
+const TEMPLATE = POD_SPEC_POINTERS.template.slice(0, -'/spec'.length);
+const CRON_JOB_TEMPLATE = POD_SPEC_POINTERS.cronJob.slice(0, -'/spec'.length);
 
 /** Where a manifest keeps its pod template (or, for a Pod, itself). */
 export interface PodTemplateLocation {
@@ -34,8 +39,8 @@ export function findPodTemplate(manifest: unknown): PodTemplateLocation | undefi
   const spec = obj(m.spec);
   if (kind === 'Pod') return spec ? { path: '', metadata: obj(m.metadata), spec } : undefined;
   const candidates: [string, unknown][] = [
-    ['/spec/template', spec?.template],
-    ['/spec/jobTemplate/spec/template', obj(obj(spec?.jobTemplate)?.spec)?.template],
+    [TEMPLATE, spec?.template],
+    [CRON_JOB_TEMPLATE, obj(obj(spec?.jobTemplate)?.spec)?.template],
     ['/template', kind === 'PodTemplate' ? m.template : undefined],
   ];
   for (const [path, template] of candidates) {
