@@ -115,22 +115,21 @@ function patchesAppliedAfterRendering(apiObject: ApiObject): JsonPatch[] {
 }
 
 // Renderings kept for the object's next toJson (see keepRendering), until the run ends.
-const kept = new WeakMap<ApiObject, unknown>();
+const kept = new Map<ApiObject, unknown>();
 
 /**
  * Keeps `rendered`, what `apiObject.toJson()` has just returned, for the object's next
- * `toJson` call, which then returns it instead of rendering again; false (nothing kept) for
- * an object whose toJson this library does not wrap (see {@link addRawJsonPatch}). The synth
- * checks render every object of the app, and synth renders it again right after, in the same
+ * `toJson` call, which then returns it instead of rendering again (the object's toJson is
+ * wrapped as {@link addRawJsonPatch} wraps it, with no patch of its own). The synth checks
+ * render every object of the app, and synth renders it again right after, in the same
  * synchronous run: this saves the second rendering. Dropped when the run ends (the next
  * microtask), so a later toJson renders afresh.
  * @internal
  */
-export function keepRendering(apiObject: ApiObject, rendered: unknown): boolean {
-  if (!rawPatches.has(apiObject) || rendered === undefined) return false;
+export function keepRendering(apiObject: ApiObject, rendered: unknown): void {
+  patchesAppliedAfterRendering(apiObject);
+  if (kept.size === 0) queueMicrotask(() => kept.clear());
   kept.set(apiObject, rendered);
-  queueMicrotask(() => kept.delete(apiObject));
-  return true;
 }
 
 // Replays the patches one by one on the unpatched rendering to find the one that fails.

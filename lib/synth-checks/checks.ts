@@ -68,7 +68,7 @@ let current: { readonly root: IConstruct; readonly app: RenderedApp } | undefine
  * them). cdk8s validates the whole app once per `app.synth()` and once more per chart, in
  * one synchronous run over a state that cannot change in between: the rendering is kept
  * until that run ends (the next microtask), so the engine runs once per synth, and synth
- * itself reuses the rendering of the objects whose toJson the library wraps (keepRendering).
+ * itself reuses that rendering (keepRendering).
  */
 function renderedApp(root: IConstruct): RenderedApp {
   if (current?.root === root) return current.app;
