@@ -211,3 +211,21 @@ describe('through app.synth(), as cdk8s synth runs it', () => {
     expect(() => app.synth()).not.toThrow();
   });
 });
+
+describe('one rendering per synth', () => {
+  test('cdk8s validates once per app.synth() and once more per chart, yet each object is rendered once in all', () => {
+    const app = Testing.app();
+    for (const id of ['one', 'two']) {
+      const chart = new Chart(app, id);
+      new ApiObject(chart, 'config', { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } });
+      addStandardSynthChecks(chart);
+    }
+    const toJson = jest.spyOn(ApiObject.prototype, 'toJson');
+    try {
+      app.synth();
+      expect(toJson).toHaveBeenCalledTimes(2);
+    } finally {
+      toJson.mockRestore();
+    }
+  });
+});
