@@ -1,7 +1,9 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { metadataWithName } from '../core/defaults';
 import { PropContext } from '../core/errors';
+import { markOutsideCheckedFields } from '../core/manifest-patches';
 import { checkDnsLabel, checkNodePort, checkPort } from '../core/prop-checks';
 
 /** How a web server is exposed; each field is a prop of the construct that uses it. */
@@ -57,10 +59,14 @@ export function addHttpService(
       );
     }
   }
-  return new kplus.Service(scope, 'Service', {
+  const service = new kplus.Service(scope, 'Service', {
     metadata: metadataWithName(name, labels),
     type,
     selector,
     ports: [{ port, targetPort, nodePort: options.nodePort, name: 'http' }],
   });
+  // cdk8s-plus-27 writes `externalIPs: []` on every Service: a field nobody asked for. The
+  // synth checks read no externalIPs, so the model stays the truth for them.
+  ApiObject.of(service).addJsonPatch(markOutsideCheckedFields(JsonPatch.remove('/spec/externalIPs')));
+  return service;
 }
