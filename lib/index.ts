@@ -97,6 +97,7 @@ export {
 } from './httpd/httpd-container';
 export { drainDelay, applyDrainDelay, type DrainOptions, type DrainDelay, SHUTDOWN_MARGIN } from './httpd/drain-delay';
 export { addHttpService, type HttpServiceOptions } from './httpd/http-service';
+export { servicePlainData, type ServicePlainData } from './httpd/service-plain-data';
 export { WriteFileHook, type WriteFileHookProps } from './httpd/write-file-hook';
 export { DEFAULT_POST_START_CONTENT, type PageContentFrom, POST_START_PAGE_SOURCE } from './httpd/post-start-page';
 export { HttpdWithPostStart, type HttpdWithPostStartProps } from './httpd/httpd-with-post-start';

@@ -166,6 +166,18 @@ const PROMISES: Record<string, (manifests: Manifest[]) => void> = {
     expect(container.lifecycle.postStart.exec.command[2]).toContain("'/www/index.html'");
     expect(container.env.map((e: { name: string }) => e.name)).toEqual(expect.arrayContaining(['POD_NAME', 'POD_UID', 'NODE_NAME']));
   },
+  // The Ingress and the NetworkPolicy reach the construct's Service and pods by plain data.
+  'plus-33-ingress': (manifests) => {
+    const [pod] = byKind(manifests, 'Pod');
+    const [service] = byKind(manifests, 'Service');
+    const [ingress] = byKind(manifests, 'Ingress');
+    const [policy] = byKind(manifests, 'NetworkPolicy');
+    expect(service.spec.type).toBe('ClusterIP');
+    expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: service.metadata.name, port: { number: 80 } });
+    expect(policy.spec.podSelector.matchLabels).toEqual(service.spec.selector);
+    expect(Object.entries(service.spec.selector).every(([k, v]) => pod.metadata.labels[k] === v)).toBe(true);
+    expect(policy.spec.ingress[0].ports).toEqual([{ port: 80, protocol: 'TCP' }]);
+  },
   baseline: ([pod]) => {
     expect(pod.spec.containers[0].securityContext.runAsUser).toBe(0);
     expect([...pod.spec.containers[0].securityContext.capabilities.add].sort()).toEqual(['KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID']);
