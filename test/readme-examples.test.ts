@@ -20,7 +20,7 @@ const { recipes } = require('../scripts/consumer-test/recipes.js') as {
 
 const root = join(__dirname, '..');
 const RECIPES = recipes();
-type Manifest = { kind: string; metadata: { name?: string }; spec?: any; data?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Manifest = { kind: string; metadata: { name?: string; labels?: Record<string, string> }; spec?: any; data?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 test('README.md and docs/ have ts blocks, each a whole file (with imports)', () => {
   expect(RECIPES.filter((r) => r.source === 'README.md').length).toBeGreaterThanOrEqual(5);
@@ -175,7 +175,7 @@ const PROMISES: Record<string, (manifests: Manifest[]) => void> = {
     expect(service.spec.type).toBe('ClusterIP');
     expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: service.metadata.name, port: { number: 80 } });
     expect(policy.spec.podSelector.matchLabels).toEqual(service.spec.selector);
-    expect(Object.entries(service.spec.selector).every(([k, v]) => pod.metadata.labels[k] === v)).toBe(true);
+    expect(Object.entries(service.spec.selector).every(([k, v]) => pod.metadata.labels?.[k] === v)).toBe(true);
     expect(policy.spec.ingress[0].ports).toEqual([{ port: 80, protocol: 'TCP' }]);
   },
   baseline: ([pod]) => {
