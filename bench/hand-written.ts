@@ -1,4 +1,4 @@
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 
 /**
@@ -20,4 +20,10 @@ export function httpdProbes(path: string): { readiness: kplus.Probe; liveness: k
       failureThreshold: 6,
     }),
   };
+}
+
+/** A user who wants no `externalIPs: []` (cdk8s-plus-27 writes it on every Service) removes it, as the library does. */
+export function withoutEmptyExternalIps(service: kplus.Service): kplus.Service {
+  ApiObject.of(service).addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
+  return service;
 }

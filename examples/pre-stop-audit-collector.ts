@@ -4,7 +4,7 @@ import { FlagFileDirectory, Warnings, PreStopAuditCollector } from '../lib';
 
 /** Props of {@link PreStopAuditCollectorChart}. */
 export interface PreStopAuditCollectorChartProps extends ChartProps {
-  /** The flag-file directory and format the audited pods use. @default new FlagFileDirectory() */
+  /** The flag-file directory and format the audited pods use. @default the tutorial's, host `/tmp/ListOfDeletedPods` */
   readonly flagDirectory?: FlagFileDirectory;
 }
 
@@ -21,7 +21,7 @@ export class PreStopAuditCollectorChart extends Chart {
     // The tutorial's directory, which the cluster kit's tests read; on your nodes choose one on disk.
     Warnings.of(this).acknowledge('HOST_PATH_IN_TMP', 'the tutorial keeps its flag files in /tmp/ListOfDeletedPods');
     this.collector = new PreStopAuditCollector(this, 'collector', {
-      flagDirectory: props.flagDirectory,
+      flagDirectory: props.flagDirectory ?? new FlagFileDirectory({ hostPath: '/tmp/ListOfDeletedPods' }),
       name: 'prestop-audit-collector',
       labels: { component: 'prestop-audit-collector' },
       cleanupCommand: [

@@ -4,7 +4,7 @@ import { FlagFileDirectory, Warnings, PreStopAuditedPod } from '../lib';
 
 /** Props of {@link PreStopAuditedPodChart}. */
 export interface PreStopAuditedPodChartProps extends ChartProps {
-  /** The flag-file directory and format; give the collector chart the same one. @default new FlagFileDirectory() */
+  /** The flag-file directory and format; give the collector chart the same one. @default the tutorial's, host `/tmp/ListOfDeletedPods` */
   readonly flagDirectory?: FlagFileDirectory;
 }
 
@@ -21,7 +21,7 @@ export class PreStopAuditedPodChart extends Chart {
     // The tutorial's directory, which the cluster kit's tests read; on your nodes choose one on disk.
     Warnings.of(this).acknowledge('HOST_PATH_IN_TMP', 'the tutorial keeps its flag files in /tmp/ListOfDeletedPods');
     this.audited = new PreStopAuditedPod(this, 'web', {
-      flagDirectory: props.flagDirectory,
+      flagDirectory: props.flagDirectory ?? new FlagFileDirectory({ hostPath: '/tmp/ListOfDeletedPods' }),
       podName: 'pod-httpd-audited',
       containerName: 'cntr-httpd',
       serviceName: 'svc-nodeport-httpd-audited',

@@ -84,6 +84,7 @@ export {
 export { addHttpService, type HttpServiceOptions, type AddHttpServiceOptions } from './blocks/http-service';
 export { WriteFileHook, type WriteFileHookProps } from './blocks/write-file-hook';
 export { DEFAULT_POST_START_CONTENT, type PageContentFrom, POST_START_PAGE_SOURCE } from './blocks/post-start-page';
+export { servicePlainData, type ServicePlainData } from './blocks/service-plain-data';
 
 // httpd: HttpdWithPostStart
 export { HttpdWithPostStart, type HttpdWithPostStartProps } from './httpd/httpd-with-post-start';

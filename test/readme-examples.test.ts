@@ -1,70 +1,223 @@
-// The README's examples for the testing entry, synth-time validation and escape hatches,
-// run as written (imports aside), so the README cannot drift from the code.
-import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { addStandardSynthChecks, addSynthCheck, containerPointer, gracePeriodProblems, HttpdWithPostStart, setManifestField } from '../lib';
-import { assertValidManifests, synthSnapshot } from '../lib/testing';
+// Every ```ts block of README.md and docs/*.md is a whole file. Each is type-checked as one,
+// under the compiler options `cdk8s init typescript-app` writes (lib es2016, strict,
+// noUnusedLocals/Parameters), against this repository's lib/; the ones that synthesize are
+// run, and what they write is checked: valid 1.27 objects, no warning unless the block asks
+// for one, and what its text promises. `npm run test:consumer` builds the same blocks in a
+// real template project.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ts from 'typescript';
+import { Yaml } from 'cdk8s';
+import * as lib from '../lib';
+import * as testing from '../lib/testing';
+import { assertValidManifests } from '../lib/testing';
+import { WARNINGS_ENV } from '../lib/core/warnings';
 
-test('the web chart', () => {
-  const chart = Testing.chart();
-  new HttpdWithPostStart(chart, 'web', { podName: 'web', nodePort: 30080 });
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { recipes } = require('../scripts/consumer-test/recipes.js') as {
+  recipes(): { name: string; source: string; line: number; code: string }[];
+};
 
-  assertValidManifests(synthSnapshot(chart)); // throws listing every "Kind/name at /json/path: problem"
-  const [pod, service] = synthSnapshot(chart, { dropCdk8sLabels: true });
-  expect(pod.spec.containers[0].lifecycle.postStart.exec.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
-  expect(service.spec.ports[0].nodePort).toBe(30080);
-  expect(synthSnapshot(chart, { yaml: true, dropCdk8sLabels: true })).toMatchSnapshot();
+const root = join(__dirname, '..');
+const RECIPES = recipes();
+type Manifest = { kind: string; metadata: { name?: string; labels?: Record<string, string> }; spec?: any; data?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+test('README.md and docs/ have ts blocks, each a whole file (with imports)', () => {
+  expect(RECIPES.filter((r) => r.source === 'README.md').length).toBeGreaterThanOrEqual(5);
+  for (const recipe of RECIPES) expect(`${recipe.source}:${recipe.line}\n${recipe.code}`).toMatch(/^import /m);
 });
 
-test('escape hatches write 1.27 fields cdk8s-plus cannot express', () => {
-  const chart = Testing.chart();
-  const site = new HttpdWithPostStart(chart, 'web');
-  setManifestField(site.pod, `${containerPointer(site.pod, site.container)}/terminationMessagePolicy`, 'FallbackToLogsOnError');
-  ApiObject.of(site.pod).addJsonPatch(JsonPatch.add('/spec/enableServiceLinks', false));
-  const [pod] = synthSnapshot(chart);
-  assertValidManifests([pod]);
-  expect(pod.spec.containers[0].terminationMessagePolicy).toBe('FallbackToLogsOnError');
-  expect(pod.spec.enableServiceLinks).toBe(false);
-});
+test('every block type-checks as a whole file under the cdk8s template tsconfig', () => {
+  // Under node_modules so that the blocks resolve cdk8s, cdk8s-plus-27/33 and constructs from here.
+  const dir = join(root, 'node_modules', '.cache', 'cdk8s-pod-lifecycle-readme-blocks');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const files = RECIPES.map((recipe) => {
+    const file = join(dir, `${recipe.name}.ts`);
+    writeFileSync(file, recipe.code);
+    return file;
+  });
+  const program = ts.createProgram(files, {
+    strict: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
+    noImplicitReturns: true,
+    noFallthroughCasesInSwitch: true,
+    lib: ['lib.es2016.d.ts'],
+    target: ts.ScriptTarget.ES2017,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    types: ['node', 'jest'],
+    typeRoots: [join(root, 'node_modules', '@types')],
+    baseUrl: root,
+    paths: { 'cdk8s-pod-lifecycle': ['lib/index.ts'], 'cdk8s-pod-lifecycle/testing': ['lib/testing/index.ts'] },
+    skipLibCheck: true,
+    noEmit: true,
+  });
+  const blockFiles = new Set(files);
+  const problems = ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file !== undefined && blockFiles.has(d.file.fileName))
+    .map((d) => {
+      const recipe = RECIPES[files.indexOf(d.file!.fileName)];
+      const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
+      return `${recipe.source}:${recipe.line + 1 + line}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
+  expect(problems).toEqual([]);
+}, 120_000);
 
-test('fields newer than 1.27 are dropped by cdk8s-plus-27, even through a JSON patch', () => {
-  const chart = Testing.chart();
-  const site = new HttpdWithPostStart(chart, 'web');
-  // 1.29's sleep handler and 1.28's native-sidecar restartPolicy.
-  ApiObject.of(site.pod).addJsonPatch(
-    JsonPatch.add('/spec/containers/0/lifecycle/preStop', { sleep: { seconds: 5 } }),
-    JsonPatch.add('/spec/containers/0/restartPolicy', 'Always'),
-  );
-  const [pod] = synthSnapshot(chart);
-  expect(pod.spec.containers[0].lifecycle.preStop).toEqual({});
-  expect(pod.spec.containers[0].restartPolicy).toBeUndefined();
-});
+/** What running one block did: the files it synthesized (by chart) and what it printed on stderr. */
+interface Run {
+  readonly charts: Record<string, Manifest[]>;
+  readonly stderr: string;
+}
 
-test('the synth-time checks on your own charts', () => {
-  const app = Testing.app();
-  const chart = new Chart(app, 'site');
-  const worker = new kplus.Deployment(chart, 'worker', { containers: [{ image: 'busybox:1.36' }] });
-  const replicas = 12;
-  addStandardSynthChecks(chart); // every Service and pod spec under `chart`
-  addSynthCheck(worker, () => gracePeriodProblems(worker, { seconds: 60, reason: 'draining the queue' }));
-  addSynthCheck(chart, () => (replicas > 10 ? [`${replicas} replicas: ask the platform team first`] : []));
-  new kplus.Service(chart, 'orphan', { ports: [{ port: 80 }] }).selectLabel('app', 'none');
-  const lines = (() => {
-    try {
-      app.synth();
-      return [];
-    } catch (e) {
-      return (e as Error).message.split('\n');
+const MODULES: Record<string, unknown> = { 'cdk8s-pod-lifecycle': lib, 'cdk8s-pod-lifecycle/testing': testing };
+
+/** Runs a block as `cdk8s synth` would (its own outdir, warnings printed), jest's `test` run at once. */
+function runBlock(code: string): Run {
+  const outdir = mkdtempSync(join(root, 'node_modules', '.cache', 'readme-block-out-'));
+  const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2019 } }).outputText;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const requireBlock = (name: string) => MODULES[name] ?? require(name);
+  const env = { outdir: process.env.CDK8S_OUTDIR, warnings: process.env[WARNINGS_ENV] };
+  let stderr = '';
+  const write = process.stderr.write;
+  const log = console.log;
+  process.env.CDK8S_OUTDIR = outdir;
+  delete process.env[WARNINGS_ENV];
+  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+  console.log = () => undefined;
+  try {
+    const runNow = (_name: string, fn: () => void) => fn();
+    new Function('require', 'module', 'exports', 'test', 'it', 'describe', 'expect', js)(
+      requireBlock,
+      { exports: {} },
+      {},
+      runNow,
+      runNow,
+      runNow,
+      expect,
+    );
+    const charts: Record<string, Manifest[]> = {};
+    for (const file of readdirSync(outdir).filter((f) => f.endsWith('.k8s.yaml'))) {
+      charts[file.replace(/\.k8s\.yaml$/, '')] = Yaml.load(join(outdir, file)) as Manifest[];
     }
-  })();
-  expect(lines).toEqual([
-    'Validation failed with the following errors:',
-    expect.stringMatching(
-      /^ {2}\[site\] Service '.+' \(site\/orphan\/Resource\) at \/spec\/selector: selector \{"app":"none"\} matches no Pod/,
-    ),
-    '  [site] 12 replicas: ask the platform team first',
-    expect.stringMatching(
-      /^ {2}\[site\/worker\] Deployment '.+' \(site\/worker\/Resource\): terminationGracePeriodSeconds is 30, but draining the queue needs 60;/,
-    ),
-  ]);
+    return { charts, stderr };
+  } finally {
+    process.stderr.write = write;
+    console.log = log;
+    process.env.CDK8S_OUTDIR = env.outdir;
+    if (env.warnings === undefined) delete process.env[WARNINGS_ENV];
+    else process.env[WARNINGS_ENV] = env.warnings;
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+const byKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => m.kind === kind);
+/** The script of a container's postStart exec hook. */
+const postStartScript = (pod: Manifest): string => pod.spec.containers[0].lifecycle.postStart.exec.command[2];
+/** Volumes of a pod spec by name. */
+const volumes = (spec: { volumes?: { name: string }[] }) => new Map((spec.volumes ?? []).map((v) => [v.name, v]));
+
+// What each chart a block writes must hold, beyond being valid: the blocks' text promises it.
+const PROMISES: Record<string, (manifests: Manifest[]) => void> = {
+  // README: the first example.
+  site: ([pod, service]) => {
+    expect(postStartScript(pod)).toContain(`'quotes '\\'' " and $(this) stay literal'`);
+    expect(service.spec).toMatchObject({ type: 'NodePort', ports: [{ nodePort: 30080 }] });
+  },
+  'httpd-post-start': ([pod, service]) => {
+    expect(pod.metadata.name).toBe('pod-httpd');
+    expect(service.metadata.name).toBe('svc-nodeport-httpd');
+    expect(postStartScript(pod)).toContain("'This content was created by the postStart hook'");
+    expect(postStartScript(pod)).toMatch(/date/);
+  },
+  'git-cloned-site': (manifests) => {
+    const [deployment] = byKind(manifests, 'Deployment');
+    expect(deployment.metadata.name).toBe('httpd-git-site');
+    expect(deployment.spec.template.spec.initContainers.map((c: { name: string }) => c.name)).toContain('git-clone');
+    expect(byKind(manifests, 'PodDisruptionBudget')).toHaveLength(1);
+  },
+  // The default flag directory: under /var/lib, in a parent of its own, for both sides.
+  'pre-stop': (manifests) => {
+    const [pod] = byKind(manifests, 'Pod');
+    const [daemonSet] = byKind(manifests, 'DaemonSet');
+    for (const spec of [pod.spec, daemonSet.spec.template.spec]) {
+      const hostPaths = [...volumes(spec).values()].flatMap((v) =>
+        'hostPath' in v ? [(v as { hostPath: { path: string } }).hostPath.path] : [],
+      );
+      expect(hostPaths).toEqual(['/var/lib/cdk8s-pod-lifecycle/flags']);
+    }
+  },
+  // contentFrom: the key's bytes, no date line.
+  'big-page': (manifests) => {
+    const [pod] = byKind(manifests, 'Pod');
+    expect(postStartScript(pod)).toContain("'/etc/post-start-page/page'");
+    expect(postStartScript(pod)).not.toMatch(/date/);
+    expect(byKind(manifests, 'ConfigMap')[0].data['index.html'].length).toBeGreaterThan(200_000);
+  },
+  // cdk8s-plus-33's read-only root: every place a hook writes is a mounted volume.
+  'plus-33-hooks': ([pod]) => {
+    const [container] = pod.spec.containers;
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    const mounts = container.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
+    expect(mounts).toEqual(expect.arrayContaining(['/www', '/preStopScriptOutput']));
+    expect(container.lifecycle.postStart.exec.command[2]).toContain("'/www/index.html'");
+    expect(container.env.map((e: { name: string }) => e.name)).toEqual(expect.arrayContaining(['POD_NAME', 'POD_UID', 'NODE_NAME']));
+  },
+  // The Ingress and the NetworkPolicy reach the construct's Service and pods by plain data.
+  'plus-33-ingress': (manifests) => {
+    const [pod] = byKind(manifests, 'Pod');
+    const [service] = byKind(manifests, 'Service');
+    const [ingress] = byKind(manifests, 'Ingress');
+    const [policy] = byKind(manifests, 'NetworkPolicy');
+    expect(service.spec.type).toBe('ClusterIP');
+    expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: service.metadata.name, port: { number: 80 } });
+    expect(policy.spec.podSelector.matchLabels).toEqual(service.spec.selector);
+    expect(Object.entries(service.spec.selector).every(([k, v]) => pod.metadata.labels?.[k] === v)).toBe(true);
+    expect(policy.spec.ingress[0].ports).toEqual([{ port: 80, protocol: 'TCP' }]);
+  },
+  baseline: ([pod]) => {
+    expect(pod.spec.containers[0].securityContext.runAsUser).toBe(0);
+    expect([...pod.spec.containers[0].securityContext.capabilities.add].sort()).toEqual(['KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID']);
+  },
+  'escape-hatches': ([pod]) => {
+    expect(pod.spec.containers[0].terminationMessagePolicy).toBe('FallbackToLogsOnError');
+    expect(pod.spec.enableServiceLinks).toBe(false);
+  },
+};
+
+// Blocks that synthesize; none may print a warning.
+const SYNTHESIZING = RECIPES.filter((r) => /\bapp\.synth\(\)/.test(r.code));
+
+test.each(SYNTHESIZING.map((r) => [`${r.source}:${r.line}`, r] as const))(
+  '%s synthesizes valid objects and keeps its promises',
+  (_where, recipe) => {
+    const run = runBlock(recipe.code);
+    const names = Object.keys(run.charts);
+    expect(names.length).toBeGreaterThan(0);
+    // Every recipe is quiet: one that shows a warning acknowledges it, as a user would after reading it.
+    expect(run.stderr).toBe('');
+    for (const name of names) {
+      // cdk8s-plus-33 writes fields of Kubernetes 1.33; the API server's dry run in the consumer test checks those.
+      if (!/import \* as kplus from 'cdk8s-plus-33'/.test(recipe.code)) assertValidManifests(run.charts[name]);
+      PROMISES[name]?.(run.charts[name]);
+    }
+  },
+);
+
+test('the charts whose promises are checked above are all written by some block', () => {
+  const written = new Set(SYNTHESIZING.flatMap((r) => [...r.code.matchAll(/new Chart\(app, '([^']+)'\)/g)].map((m) => m[1])));
+  expect(Object.keys(PROMISES).filter((name) => !written.has(name))).toEqual([]);
+});
+
+test('blocks that are jest tests pass as written (their body runs at once)', () => {
+  const tests = RECIPES.filter((r) => /^test\(/m.test(r.code) && !/\bapp\.synth\(\)/.test(r.code));
+  expect(tests.some((r) => r.source === 'README.md')).toBe(true);
+  for (const recipe of tests) expect(() => runBlock(recipe.code)).not.toThrow();
+});
+
+test('README.md stays a page a person reads: at most 350 lines', () => {
+  expect(readFileSync(join(root, 'README.md'), 'utf8').split('\n').length).toBeLessThanOrEqual(350);
 });

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GitClonedSiteInit } from '../../lib';
 import { BenchEntry } from '../entry';
-import { httpdProbes } from '../hand-written';
+import { httpdProbes, withoutEmptyExternalIps } from '../hand-written';
 
 /**
  * GitClonedSiteInit against what a user writes without it: a Deployment, a Service and a PodDisruptionBudget
@@ -100,12 +100,14 @@ export const gitClonedSiteInit: BenchEntry = {
         runAsUser: 65534,
       }),
     );
-    new kplus.Service(scope, 'Service', {
-      metadata: { name: `site-${i}`, labels },
-      type: kplus.ServiceType.NODE_PORT,
-      selector: deployment,
-      ports: [{ port: 80, targetPort: 80, name: 'http' }],
-    });
+    withoutEmptyExternalIps(
+      new kplus.Service(scope, 'Service', {
+        metadata: { name: `site-${i}`, labels },
+        type: kplus.ServiceType.NODE_PORT,
+        selector: deployment,
+        ports: [{ port: 80, targetPort: 80, name: 'http' }],
+      }),
+    );
     new kplus.k8s.KubePodDisruptionBudget(scope, 'PodDisruptionBudget', {
       metadata: { name: `site-${i}`, labels },
       spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: deployment.matchLabels } },

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { HttpdWithPostStart } from '../../lib';
 import { BenchEntry } from '../entry';
-import { httpdProbes } from '../hand-written';
+import { httpdProbes, withoutEmptyExternalIps } from '../hand-written';
 
 /**
  * HttpdWithPostStart against what a user writes without it: a Pod and a Service from
@@ -75,11 +75,13 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
         sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }],
       }),
     );
-    new kplus.Service(scope, 'Service', {
-      metadata: { name: `web-${i}`, labels },
-      type: kplus.ServiceType.NODE_PORT,
-      selector: pod,
-      ports: [{ port: 80, targetPort: 80, name: 'http' }],
-    });
+    withoutEmptyExternalIps(
+      new kplus.Service(scope, 'Service', {
+        metadata: { name: `web-${i}`, labels },
+        type: kplus.ServiceType.NODE_PORT,
+        selector: pod,
+        ports: [{ port: 80, targetPort: 80, name: 'http' }],
+      }),
+    );
   },
 };

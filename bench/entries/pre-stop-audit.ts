@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { FlagFileDirectory, PreStopAuditCollector, PreStopAuditedPod } from '../../lib';
 import { BenchEntry } from '../entry';
-import { httpdProbes } from '../hand-written';
+import { httpdProbes, withoutEmptyExternalIps } from '../hand-written';
 
 /**
  * PreStopAuditedPod + PreStopAuditCollector (sharing one FlagFileDirectory, as in
@@ -57,7 +57,7 @@ printf '%s\\n' 'Page ${i}'
 mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
 `;
     const auditVolume = kplus.Volume.fromHostPath(scope, 'AuditLogVolume', 'list-of-deleted-pods', {
-      path: '/tmp/ListOfDeletedPods',
+      path: '/var/lib/cdk8s-pod-lifecycle/flags',
       type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE,
     });
     pod.addContainer({
@@ -99,12 +99,14 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
       }),
       JsonPatch.add('/spec/securityContext', { runAsNonRoot: false, seccompProfile: { type: 'RuntimeDefault' } }),
     );
-    new kplus.Service(scope, 'Service', {
-      metadata: { name: `audited-${i}`, labels },
-      type: kplus.ServiceType.NODE_PORT,
-      selector: pod,
-      ports: [{ port: 80, targetPort: 80, name: 'http' }],
-    });
+    withoutEmptyExternalIps(
+      new kplus.Service(scope, 'Service', {
+        metadata: { name: `audited-${i}`, labels },
+        type: kplus.ServiceType.NODE_PORT,
+        selector: pod,
+        ports: [{ port: 80, targetPort: 80, name: 'http' }],
+      }),
+    );
 
     const collectorLabels = { component: 'prestop-audit-collector' };
     const collectorScope = new Construct(chart, `collector-${i}`);
@@ -127,7 +129,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
         {
           path: '/preStopScriptOutput',
           volume: kplus.Volume.fromHostPath(collectorScope, 'AuditLogVolume', 'list-of-deleted-pods', {
-            path: '/tmp/ListOfDeletedPods',
+            path: '/var/lib/cdk8s-pod-lifecycle/flags',
             type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE,
           }),
         },

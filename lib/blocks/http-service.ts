@@ -1,3 +1,4 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { metadataWithName } from '../core/defaults';
@@ -73,12 +74,15 @@ export function buildHttpService(
   service: CheckedHttpService,
   labels: Record<string, string>,
 ): kplus.Service {
-  return new kplus.Service(scope, 'Service', {
+  const built = new kplus.Service(scope, 'Service', {
     metadata: metadataWithName(service.name, labels),
     type: service.type,
     selector,
     ports: [{ port: service.port, targetPort, nodePort: service.nodePort, name: 'http' }],
   });
+  // cdk8s-plus-27 writes `externalIPs: []` on every Service: a field nobody asked for.
+  ApiObject.of(built).addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
+  return built;
 }
 
 /** Options for {@link addHttpService}. */

@@ -54,7 +54,7 @@ export interface PostStartPageOptions {
   readonly contentFrom?: PageContentFrom;
   /**
    * Start the page with `the date is: <date>`, taken when the hook runs.
-   * @default true
+   * @default - true with `content`; false with `contentFrom`, whose page is written exactly
    */
   readonly prependDate?: boolean;
   /**
@@ -80,7 +80,7 @@ export function postStartPageHook(ctx: PropContext, options: PostStartPageOption
     {
       path: `${htdocsPath === '/' ? '' : htdocsPath}/${fileName}`,
       ...(options.contentFrom ? { copyFrom: `${mountPath}/${source}` } : { content: options.content ?? DEFAULT_POST_START_CONTENT }),
-      prependDate: options.prependDate ?? true,
+      prependDate: options.prependDate ?? options.contentFrom === undefined,
       shell: options.shell,
     },
     ctx,

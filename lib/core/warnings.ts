@@ -35,8 +35,9 @@ export const WARNINGS_ENV = 'CDK8S_POD_LIFECYCLE_WARNINGS';
 /**
  * The warnings of the library: legal but risky choices (a native sidecar, an unpinned image,
  * a hostPath under `/tmp`, ...), attached to the construct that made them as construct
- * metadata. `cdk8s synth` (any `app.synth()`) prints each one once on stderr, unless it is
- * acknowledged on its construct or any construct above it:
+ * metadata. `cdk8s synth` (any `app.synth()`) prints one line per code on stderr, with the
+ * count and the construct paths, unless it is acknowledged on its construct or any construct
+ * above it (a chart, or the app for the whole app):
  *
  * ```ts
  * Warnings.of(chart).acknowledge('HOST_PATH_IN_TMP', 'the nodes keep /tmp on disk');
@@ -91,8 +92,11 @@ function isAcknowledged(construct: IConstruct, code: WarningCode): boolean {
   );
 }
 
-// cdk8s validates the app several times per synth; each warning is printed once per app.
+// cdk8s validates the app several times per synth; each code is printed once per app.
 const printed = new WeakMap<IConstruct, Set<string>>();
+
+/** At most this many construct paths in a printed warning; the count says how many there are. */
+const MAX_PATHS_SHOWN = 5;
 
 function printAtSynth(root: IConstruct): void {
   if (printed.has(root)) return;
@@ -101,16 +105,32 @@ function printAtSynth(root: IConstruct): void {
   root.node.addValidation({
     validate: () => {
       if (process.env[WARNINGS_ENV] === 'silent') return [];
-      for (const warning of Warnings.of(root).list()) {
-        const key = `${warning.constructPath}\0${warning.code}`;
-        if (done.has(key)) continue;
-        done.add(key);
-        process.stderr.write(
-          `[warning] [${warning.constructPath}] ${warning.code}: ${warning.message} ` +
-            `(acknowledge with Warnings.of(scope).acknowledge('${warning.code}'))\n`,
-        );
+      for (const [code, warnings] of byCode(Warnings.of(root).list())) {
+        if (done.has(code)) continue;
+        done.add(code);
+        process.stderr.write(`${formatWarning(code, warnings)}\n`);
       }
       return [];
     },
   });
+}
+
+function byCode(warnings: readonly ConstructWarning[]): Map<WarningCode, ConstructWarning[]> {
+  const groups = new Map<WarningCode, ConstructWarning[]>();
+  for (const warning of warnings) groups.set(warning.code, [...(groups.get(warning.code) ?? []), warning]);
+  return groups;
+}
+
+/**
+ * One line per code: the count, the construct paths (the first few), the first message
+ * (the others differ only in the value they name), and how to acknowledge it.
+ */
+function formatWarning(code: WarningCode, warnings: readonly ConstructWarning[]): string {
+  const paths = warnings.slice(0, MAX_PATHS_SHOWN).map((w) => w.constructPath);
+  const more = warnings.length > MAX_PATHS_SHOWN ? `, and ${warnings.length - MAX_PATHS_SHOWN} more` : '';
+  const count = warnings.length === 1 ? '1 construct' : `${warnings.length} constructs`;
+  return (
+    `[warning] ${code} (${count}: ${paths.join(', ')}${more}): ${warnings[0].message} ` +
+    `(acknowledge on a construct, a chart or the app: Warnings.of(scope).acknowledge('${code}', reason))`
+  );
 }

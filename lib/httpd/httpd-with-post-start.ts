@@ -37,7 +37,7 @@ export interface HttpdWithPostStartProps extends HttpdPodOptions, HttpServiceOpt
   readonly contentFrom?: PageContentFrom;
   /**
    * Start the page with `the date is: <date>`, taken when the hook runs.
-   * @default true
+   * @default - true with `content`; false with `contentFrom`, whose page is written exactly
    */
   readonly prependDate?: boolean;
   /**

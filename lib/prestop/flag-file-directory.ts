@@ -23,8 +23,11 @@ import { buildPreStopFlagHook, PreStopFlagHook, PreStopFlagHookOptions } from '.
 export interface FlagFileDirectoryProps {
   /**
    * The directory on each node the flag files are written to (a `hostPath` volume of type
-   * `DirectoryOrCreate`: created root-owned, mode 0755, if missing).
-   * @default '/tmp/ListOfDeletedPods'
+   * `DirectoryOrCreate`: created root-owned, mode 0755, if missing). The default is on disk
+   * (`/var/lib` survives reboots; `/tmp` is a tmpfs on many nodes), in a parent directory of
+   * this library's own, so state kept beside the flag files has a place. The tutorial's
+   * `/tmp/ListOfDeletedPods` works too, and warns (`HOST_PATH_IN_TMP`).
+   * @default '/var/lib/cdk8s-pod-lifecycle/flags'
    */
   readonly hostPath?: string;
   /**
@@ -78,7 +81,7 @@ export class FlagFileDirectory {
    */
   public constructor(props: FlagFileDirectoryProps = {}) {
     const ctx = PropContext.named('FlagFileDirectory');
-    this.hostPath = checkOwnDirectory(ctx, 'hostPath', props.hostPath ?? '/tmp/ListOfDeletedPods', 'the flag files');
+    this.hostPath = checkOwnDirectory(ctx, 'hostPath', props.hostPath ?? '/var/lib/cdk8s-pod-lifecycle/flags', 'the flag files');
     this.mountPath = checkOwnDirectory(ctx, 'mountPath', props.mountPath ?? '/preStopScriptOutput', 'the flag files');
     this.volumeName = checkDnsLabel(ctx, 'volumeName', props.volumeName ?? 'list-of-deleted-pods');
   }
@@ -91,7 +94,7 @@ export class FlagFileDirectory {
     if (this.hostPath === '/tmp' || this.hostPath.startsWith('/tmp/')) {
       Warnings.of(scope).add(
         'HOST_PATH_IN_TMP',
-        `the flag files are kept in ${this.hostPath}: on nodes where /tmp is a tmpfs, files not yet collected are lost at a reboot; choose a directory on disk (e.g. /var/lib/prestop-flags)`,
+        `the flag files are kept in ${this.hostPath}: on nodes where /tmp is a tmpfs, files not yet collected are lost at a reboot; choose a directory on disk (the default, /var/lib/cdk8s-pod-lifecycle/flags)`,
       );
     }
     return kplus.Volume.fromHostPath(scope, id, this.volumeName, {

@@ -18,7 +18,7 @@ const COLLECTOR_TMP_PATH = '/tmp';
 export interface PreStopAuditCollectorProps {
   /**
    * The directory and flag-file format to process: the same object the audited pods use.
-   * @default new FlagFileDirectory() (host `/tmp/ListOfDeletedPods`, mounted at `/preStopScriptOutput`)
+   * @default new FlagFileDirectory() (host `/var/lib/cdk8s-pod-lifecycle/flags`, mounted at `/preStopScriptOutput`)
    */
   readonly flagDirectory?: FlagFileDirectory;
   /**

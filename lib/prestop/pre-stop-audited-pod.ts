@@ -43,7 +43,7 @@ export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOpti
   /**
    * Where the preStop hook writes its flag file, and in what format. Give the collector
    * the same object.
-   * @default new FlagFileDirectory() (host `/tmp/ListOfDeletedPods`, mounted at `/preStopScriptOutput`)
+   * @default new FlagFileDirectory() (host `/var/lib/cdk8s-pod-lifecycle/flags`, mounted at `/preStopScriptOutput`)
    */
   readonly flagDirectory?: FlagFileDirectory;
   /**

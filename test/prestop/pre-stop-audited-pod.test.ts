@@ -34,11 +34,11 @@ describe('synthesized objects', () => {
     expect(service.spec.type).toBe('NodePort');
   });
 
-  test("the seed's hostPath volume, DirectoryOrCreate, mounted read-write at /preStopScriptOutput", () => {
+  test("the default hostPath volume (on disk, not the seed's /tmp), DirectoryOrCreate, mounted read-write at /preStopScriptOutput", () => {
     const { pod, container } = synth();
     expect(pod.spec.volumes).toContainEqual({
       name: 'list-of-deleted-pods',
-      hostPath: { path: '/tmp/ListOfDeletedPods', type: 'DirectoryOrCreate' },
+      hostPath: { path: '/var/lib/cdk8s-pod-lifecycle/flags', type: 'DirectoryOrCreate' },
     });
     const mount = container.volumeMounts.find((m: Manifest) => m.name === 'list-of-deleted-pods');
     expect(mount).toEqual({ mountPath: '/preStopScriptOutput', name: 'list-of-deleted-pods' });

@@ -31,7 +31,7 @@ describe('the preStop flag hook as plain data, for any cdk8s-plus version', () =
 
   test('the volume needs are plain fields of the directory', () => {
     expect({ hostPath: directory.hostPath, mountPath: directory.mountPath, volumeName: directory.volumeName }).toEqual({
-      hostPath: '/tmp/ListOfDeletedPods',
+      hostPath: '/var/lib/cdk8s-pod-lifecycle/flags', // the default, on disk
       mountPath: '/preStopScriptOutput',
       volumeName: 'list-of-deleted-pods',
     });
