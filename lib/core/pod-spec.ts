@@ -13,7 +13,7 @@ export const POD_SPEC_POINTERS = {
   cronJob: '/spec/jobTemplate/spec/template/spec',
 } as const;
 
-/** JSON pointer to the pod spec inside a workload's manifest (see {@link POD_SPEC_POINTERS}). */
+/** JSON pointer to the pod spec inside a workload's manifest: `/spec` for a Pod, `/spec/template/spec` for a Deployment, StatefulSet, DaemonSet or Job, `/spec/jobTemplate/spec/template/spec` for a CronJob. */
 export function podSpecPointer(workload: kplus.AbstractPod): string {
   if (workload instanceof kplus.Pod) return POD_SPEC_POINTERS.pod;
   if (workload instanceof kplus.CronJob) return POD_SPEC_POINTERS.cronJob;
