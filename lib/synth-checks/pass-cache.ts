@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { utf8Length } from '../core/limits';
 import { isMarkedOutsideCheckedFields, rawJsonPatchesOf } from '../core/manifest-patches';
 import { POD_SPEC_POINTERS } from '../core/pod-spec';
+import { parseQuantity } from '../core/quantity';
 
 // The speed layer of the synth checks: what they read of an object, from cdk8s-plus's model
 // when that is the final state, else from one rendering per validation pass.
@@ -283,33 +284,12 @@ export interface Quantity {
   readonly text: string;
 }
 
-const QUANTITY_SUFFIX: Record<string, number> = {
-  '': 1,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
 /** A Kubernetes quantity (`500m`, `0.5`, `64Mi`, `1e3`, a number) scaled by `unit` (1000 for millicores). */
 function quantity(written: unknown, unit: number): Quantity | undefined {
   if (written === undefined || written === null) return undefined;
   const text = String(written);
-  const match = /^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/.exec(text);
-  if (!match) return { text };
-  const scale = match[2] !== undefined ? 10 ** Number(match[2]) : QUANTITY_SUFFIX[match[3] ?? ''];
-  return { value: Number(match[1]) * scale * unit, text };
+  const value = parseQuantity(text, unit);
+  return value === undefined ? { text } : { value, text };
 }
 
 function resourcesOf(requests: Manifest, limits: Manifest): ContainerFacts['resources'] {
