@@ -56,17 +56,10 @@ export {
 export { IMAGE_PINS, HTTPD } from './core/images';
 export { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from './core/defaults';
 
-// synth-checks: rules on the final state of the app
-export {
-  addSynthCheck,
-  addStandardSynthChecks,
-  serviceSelectorProblems,
-  volumeMountProblems,
-  type SynthCheck,
-  type SynthProblem,
-  type SynthProblemCode,
-} from './synth-checks/checks';
-export { gracePeriodProblems, gracePeriodRule, sleepActionProblems, type GracePeriodRequirement } from './synth-checks/grace-period';
+// synth-checks: the rules engine at synth time
+export { addSynthCheck, addStandardSynthChecks, type SynthCheck, type SynthProblem, type SynthProblemCode } from './synth-checks/checks';
+export { gracePeriodProblems, type GracePeriodRequirement } from './synth-checks/grace-period';
+export { type RuleId, type RuleSeverity } from './rules/rules';
 
 // blocks: the building blocks several constructs share
 export {

@@ -6,14 +6,14 @@ import { dirname, join, relative } from 'node:path';
 // one folder per construct family, which never import each other.
 const MAY_IMPORT: Record<string, readonly string[]> = {
   core: ['core'],
-  rules: ['core', 'rules'],
-  'synth-checks': ['core', 'synth-checks'],
+  rules: ['core', 'rules'], // the rules engine: every rule about the produced objects, as pure functions over plain JSON
+  'synth-checks': ['core', 'rules', 'synth-checks'], // the synth-time door onto the rules engine
   blocks: ['core', 'rules', 'synth-checks', 'blocks'],
   httpd: ['core', 'rules', 'synth-checks', 'blocks', 'httpd'],
   prestop: ['core', 'rules', 'synth-checks', 'blocks', 'prestop'],
   'git-site': ['core', 'rules', 'synth-checks', 'blocks', 'git-site'],
-  testing: ['core', 'rules', 'testing'],
-  'cdk8s-plugin': ['rules', 'testing', 'cdk8s-plugin'], // the cdk8s synth validation plugin: the /testing checks on manifest files
+  testing: ['core', 'rules', 'testing'], // the /testing door onto the rules engine, and the schema and YAML-text checkers
+  'cdk8s-plugin': ['core', 'rules', 'testing', 'cdk8s-plugin'], // the cdk8s synth door: the rules, schema and YAML-text checks on manifest files
 };
 
 const lib = join(__dirname, '..', 'lib');

@@ -59,7 +59,9 @@ test('the synth-time checks on your own charts', () => {
   })();
   expect(lines).toEqual([
     'Validation failed with the following errors:',
-    expect.stringMatching(/^ {2}\[site\] Service '.+' \(site\/orphan\/Resource\): selector \{"app":"none"\} matches no Pod/),
+    expect.stringMatching(
+      /^ {2}\[site\] Service '.+' \(site\/orphan\/Resource\) at \/spec\/selector: selector \{"app":"none"\} matches no Pod/,
+    ),
     '  [site] 12 replicas: ask the platform team first',
     expect.stringMatching(
       /^ {2}\[site\/worker\] Deployment '.+' \(site\/worker\/Resource\): terminationGracePeriodSeconds is 30, but draining the queue needs 60;/,

@@ -2,12 +2,12 @@ import { Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PropContext } from '../core/errors';
-import { DEFAULT_GRACE_PERIOD_SECONDS } from '../core/limits';
-import { addRawJsonPatch, containerPointer, markOutsideCheckedFields } from '../core/manifest-patches';
+import { addRawJsonPatch, containerPointer } from '../core/manifest-patches';
+import { DEFAULT_GRACE_PERIOD_SECONDS } from '../core/pod-spec';
 import { checkWholeSeconds } from '../core/prop-checks';
 import { Warnings } from '../core/warnings';
-import { addSynthCheck, problemsWithCode } from '../synth-checks/checks';
-import { gracePeriodProblems, gracePeriodRule, GracePeriodRequirement, sleepActionProblems } from '../synth-checks/grace-period';
+import { addStandardSynthChecks } from '../synth-checks/checks';
+import { addGracePeriodCheck, gracePeriodRule, GracePeriodRequirement } from '../synth-checks/grace-period';
 
 // A preStop delay before the container's stop signal, and the grace period it needs: one
 // code path for the drain delay of the httpd constructs and PreStopAuditedPod's preStopDelay.
@@ -177,8 +177,8 @@ export interface ApplyDrainDelayOptions {
 /**
  * Writes the kubelet's `sleep` action of a drain delay into the container's preStop (a raw
  * JSON patch, which reaches the YAML), when it is one, and registers the synth checks of a
- * preStop delay on `scope`: the grace period covers it ({@link gracePeriodProblems}) and
- * no sleep action outlasts the grace period ({@link sleepActionProblems}).
+ * preStop delay on `scope`: the grace period covers it (`grace-period-shorter-than-hook`) and
+ * no sleep action outlasts the grace period (rule `sleep-exceeds-grace-period`).
  */
 export function applyDrainDelay(scope: Construct, options: ApplyDrainDelayOptions): void {
   const { workload, drain } = options;
@@ -189,9 +189,7 @@ export function applyDrainDelay(scope: Construct, options: ApplyDrainDelayOption
     );
     const pointer = `${containerPointer(workload, options.container)}/lifecycle`;
     const sleep = { sleep: { seconds: drain.seconds } };
-    // Lifecycle is outside the fields the standard checks read; the sleep check renders.
-    const patch = options.containerHasLifecycle ? JsonPatch.add(`${pointer}/preStop`, sleep) : JsonPatch.add(pointer, { preStop: sleep });
-    addRawJsonPatch(workload, markOutsideCheckedFields(patch));
+    addRawJsonPatch(workload, options.containerHasLifecycle ? JsonPatch.add(`${pointer}/preStop`, sleep) : JsonPatch.add(pointer, { preStop: sleep }));
   }
   if (drain.seconds > 0) addPreStopDelayChecks(scope, workload, drain.requirement, drain.sleepAction);
 }
@@ -199,7 +197,7 @@ export function applyDrainDelay(scope: Construct, options: ApplyDrainDelayOption
 /**
  * Registers on `scope` the synth checks of a preStop delay in `workload`: the final grace
  * period covers `requirement` and, with `sleepAction`, no `sleep` action sleeps longer than
- * it (that check renders the object, so only workloads that have one pay for it).
+ * it (rule `sleep-exceeds-grace-period` of the standard checks).
  * @internal
  */
 export function addPreStopDelayChecks(
@@ -208,8 +206,6 @@ export function addPreStopDelayChecks(
   requirement: GracePeriodRequirement,
   sleepAction: boolean,
 ): void {
-  addSynthCheck(scope, () => [
-    ...problemsWithCode('GRACE_PERIOD', gracePeriodProblems(workload, requirement)),
-    ...(sleepAction ? problemsWithCode('SLEEP_ACTION_TOO_LONG', sleepActionProblems(workload)) : []),
-  ]);
+  addGracePeriodCheck(scope, workload, requirement);
+  if (sleepAction) addStandardSynthChecks(scope);
 }

@@ -1,21 +1,24 @@
 /**
- * A validation plugin for `cdk8s synth` (cdk8s-cli), for any cdk8s app: the Kubernetes 1.27
- * schema, Pod Security Standards per namespace, and runtime rules, on the synthesized
- * manifests. Enable it in `cdk8s.yaml`:
+ * A validation plugin for `cdk8s synth` (cdk8s-cli), for any cdk8s app: the library's rules
+ * (docs/rules.md, the same rules as the synth checks and `/testing`) on all the manifest
+ * files of one synth together, the Kubernetes 1.27 schema, Pod Security Standards per
+ * namespace, and the characters kubectl's YAML decoder refuses. Enable it in `cdk8s.yaml`:
  *
  * ```yaml
  * validations:
- *   - package: ./node_modules/cdk8s-pod-lifecycle/build/lib/cdk8s-plugin
- *     version: 0.1.0
+ *   - package: ./node_modules/cdk8s-pod-lifecycle/plugin
+ *     version: 0.2.0
  *     class: PodLifecycleValidation
  * ```
  * @module cdk8s-pod-lifecycle/cdk8s-plugin
  */
 import { readFileSync } from 'node:fs';
+import { findPodTemplate } from '../core/pod-spec';
+import { checkObjects } from '../rules/engine';
+import { evaluatePodSecurity, PodSecurityLevel } from '../rules/pod-security';
+import { RULE_IDS, RuleId } from '../rules/rules';
 import { findSchemaViolations, KUBERNETES_SCHEMA_VERSION } from '../testing/k8s-schema';
-import { evaluatePodSecurity, PodSecurityLevel } from '../testing/pod-security';
-import { findRuntimeProblems, RUNTIME_RULES, RuntimeRule } from '../testing/runtime-rules';
-import { findLoneSurrogates, findYamlTextProblems } from '../testing/yaml-text';
+import { findYamlTextProblems } from '../testing/yaml-text';
 
 /** A Pod Security level for a namespace; `privileged` checks nothing. */
 export type NamespacePodSecurityLevel = PodSecurityLevel | 'privileged';
@@ -28,7 +31,8 @@ export interface PodSecurityProperties {
    */
   readonly level?: NamespacePodSecurityLevel;
   /**
-   * The level of each namespace by name, e.g. `{ monitoring: privileged, shop: restricted }`.
+   * The level of each namespace by name, e.g. `{ monitoring: privileged, shop: restricted }`:
+   * the namespace's `pod-security.kubernetes.io/enforce` label.
    * @default {} (every namespace at `level`)
    */
   readonly namespaces?: Readonly<Record<string, NamespacePodSecurityLevel>>;
@@ -43,7 +47,6 @@ export interface PodSecurityProperties {
 export interface PodLifecycleValidationProperties {
   /**
    * Check every object against the Kubernetes 1.27 API schema, unknown fields included.
-   * Needs the optional peer dependencies `kubernetes-models@4.3.0` and `ajv`.
    * @default true
    */
   readonly schema?: boolean;
@@ -54,12 +57,11 @@ export interface PodLifecycleValidationProperties {
    */
   readonly podSecurity?: NamespacePodSecurityLevel | PodSecurityProperties | false;
   /**
-   * Runtime rules to run, `true` for all of them, `false` for none, or a list of rule names
-   * (`service-selects-nothing`, `mount-without-volume`, `duplicate-container-name`,
-   * `duplicate-mount-path`, `grace-period-shorter-than-prestop-sleep`, `exec-argument-too-long`).
+   * The library's rules to run (docs/rules.md): `true` for all of them, `false` for none,
+   * or a list of rule ids.
    * @default true
    */
-  readonly runtime?: boolean | readonly RuntimeRule[];
+  readonly rules?: boolean | readonly RuleId[];
   /**
    * Check the manifest files for characters kubectl's YAML decoder refuses or reads as line breaks.
    * @default true
@@ -119,7 +121,7 @@ export interface ValidationLoggerLike {
 }
 
 const LEVELS: readonly string[] = ['privileged', 'baseline', 'restricted'];
-const KEYS = ['schema', 'podSecurity', 'runtime', 'yamlText'];
+const KEYS = ['schema', 'podSecurity', 'rules', 'yamlText'];
 
 function fail(message: string): never {
   throw new Error(`cdk8s-pod-lifecycle validation plugin, properties: ${message}`);
@@ -132,20 +134,75 @@ function checkLevel(where: string, level: unknown): NamespacePodSecurityLevel {
   return level as NamespacePodSecurityLevel;
 }
 
-const LEVEL_FIX: Record<string, string> = {
-  baseline: 'the Pod Security Standards baseline level',
-  restricted: 'the Pod Security Standards restricted level',
-};
+function podSecurityOf(ps: PodLifecycleValidationProperties['podSecurity']): Required<PodSecurityProperties> | undefined {
+  if (ps === false) return undefined;
+  if (typeof ps === 'string') return { level: checkLevel('podSecurity', ps), namespaces: {}, version: 'latest' };
+  if (typeof ps !== 'object' || ps === null) fail('podSecurity must be a level, an object { level, namespaces, version } or false');
+  const extra = Object.keys(ps).filter((k) => !['level', 'namespaces', 'version'].includes(k));
+  if (extra.length > 0) fail(`podSecurity: unknown ${extra.join(', ')}; known: level, namespaces, version`);
+  const namespaces: Record<string, NamespacePodSecurityLevel> = {};
+  for (const [ns, level] of Object.entries(ps.namespaces ?? {})) namespaces[ns] = checkLevel(`podSecurity.namespaces.${ns}`, level);
+  const version = ps.version ?? 'latest';
+  if (typeof version !== 'string' || !/^(latest|v1\.(0|[1-9]\d*))$/.test(version)) {
+    fail(`podSecurity.version is ${JSON.stringify(version)}: expected "latest" or "v1.<minor>"`);
+  }
+  return { level: checkLevel('podSecurity.level', ps.level ?? 'baseline'), namespaces, version };
+}
+
+function rulesOf(rules: PodLifecycleValidationProperties['rules']): readonly RuleId[] {
+  if (rules === true) return RULE_IDS;
+  if (rules === false) return [];
+  if (!Array.isArray(rules)) fail('rules must be true, false or a list of rule ids');
+  const bad = rules.filter((r) => !(RULE_IDS as readonly string[]).includes(r));
+  if (bad.length > 0) fail(`rules: unknown rule(s) ${bad.join(', ')}; known: ${RULE_IDS.join(', ')}`);
+  return rules;
+}
+
+/** One object of the synth: its manifest file and its JSON. */
+interface Doc {
+  readonly manifestPath: string;
+  readonly json: object;
+}
+
+/** The violations of one `validate`, grouped by rule and recommendation as cdk8s-cli prints them. */
+class Violations {
+  private readonly grouped = new Map<string, { violation: Omit<Violation, 'violatingResources'>; resources: ViolatingResource[] }>();
+
+  public add(ruleName: string, recommendation: string, fix: string, doc: Doc | undefined, locations: string[]): void {
+    const resource = { resourceName: resourceNameOf(doc?.json), locations, manifestPath: doc?.manifestPath ?? '' };
+    const key = `${ruleName}\u0000${recommendation}`;
+    let entry = this.grouped.get(key);
+    if (!entry) this.grouped.set(key, (entry = { violation: { ruleName, recommendation, fix }, resources: [] }));
+    const same = entry.resources.find((r) => r.resourceName === resource.resourceName && r.manifestPath === resource.manifestPath);
+    if (same) (same.locations as string[]).push(...locations);
+    else entry.resources.push(resource);
+  }
+
+  public submit(report: ValidationReportLike, metadata: Record<string, string>): void {
+    for (const { violation, resources } of this.grouped.values()) report.addViolation({ ...violation, violatingResources: resources });
+    report.submit(this.grouped.size === 0 ? 'success' : 'failure', metadata);
+  }
+}
+
+// cdk8s-cli maps `metadata.name` to the construct path (its construct-metadata.json).
+function resourceNameOf(json: object | undefined): string {
+  return String((json as { metadata?: { name?: unknown } } | undefined)?.metadata?.name ?? '?');
+}
+
+function namespaceOf(json: object): string {
+  return String((json as { metadata?: { namespace?: unknown } }).metadata?.namespace ?? 'default');
+}
 
 /**
  * The validation plugin. cdk8s-cli creates it with the `properties` of its `cdk8s.yaml` entry
- * and calls {@link PodLifecycleValidation.validate} after `cdk8s synth`; any violation fails
- * the synth (exit code 2) with a report listing each rule, resource, location and fix.
+ * and calls {@link PodLifecycleValidation.validate} after `cdk8s synth` with every manifest
+ * file of the synth; any violation fails the synth (exit code 2) with a report listing each
+ * rule, resource (with its construct path), location and fix.
  */
 export class PodLifecycleValidation {
   private readonly schema: boolean;
   private readonly podSecurity: Required<PodSecurityProperties> | undefined;
-  private readonly runtime: readonly RuntimeRule[];
+  private readonly rules: readonly RuleId[];
   private readonly yamlText: boolean;
 
   /** Checks the properties (an unknown key or value is an error, not ignored). */
@@ -158,133 +215,92 @@ export class PodLifecycleValidation {
     }
     this.schema = properties.schema ?? true;
     this.yamlText = properties.yamlText ?? true;
-
-    const ps = properties.podSecurity ?? { level: 'baseline' };
-    if (ps === false) this.podSecurity = undefined;
-    else if (typeof ps === 'string') this.podSecurity = { level: checkLevel('podSecurity', ps), namespaces: {}, version: 'latest' };
-    else if (typeof ps === 'object' && ps !== null) {
-      const extra = Object.keys(ps).filter((k) => !['level', 'namespaces', 'version'].includes(k));
-      if (extra.length > 0) fail(`podSecurity: unknown ${extra.join(', ')}; known: level, namespaces, version`);
-      const namespaces: Record<string, NamespacePodSecurityLevel> = {};
-      for (const [ns, level] of Object.entries(ps.namespaces ?? {})) namespaces[ns] = checkLevel(`podSecurity.namespaces.${ns}`, level);
-      const version = ps.version ?? 'latest';
-      if (typeof version !== 'string' || !/^(latest|v1\.(0|[1-9]\d*))$/.test(version)) {
-        fail(`podSecurity.version is ${JSON.stringify(version)}: expected "latest" or "v1.<minor>"`);
-      }
-      this.podSecurity = { level: checkLevel('podSecurity.level', ps.level ?? 'baseline'), namespaces, version };
-    } else fail('podSecurity must be a level, an object { level, namespaces, version } or false');
-
-    const rt = properties.runtime ?? true;
-    if (rt === true) this.runtime = RUNTIME_RULES;
-    else if (rt === false) this.runtime = [];
-    else if (Array.isArray(rt)) {
-      const bad = rt.filter((r) => !(RUNTIME_RULES as readonly string[]).includes(r));
-      if (bad.length > 0) fail(`runtime: unknown rule(s) ${bad.join(', ')}; known: ${RUNTIME_RULES.join(', ')}`);
-      this.runtime = rt;
-    } else fail('runtime must be true, false or a list of rule names');
+    this.podSecurity = podSecurityOf(properties.podSecurity ?? { level: 'baseline' });
+    this.rules = rulesOf(properties.rules ?? true);
   }
 
-  /** Runs the checks on the manifests of `context` and submits the report. */
+  /** Runs the checks on all the manifests of `context` together and submits the report. */
   public async validate(context: ValidationContextLike): Promise<void> {
-    const grouped = new Map<string, { violation: Omit<Violation, 'violatingResources'>; resources: ViolatingResource[] }>();
-    const add = (ruleName: string, recommendation: string, fix: string, resource: ViolatingResource) => {
-      const key = `${ruleName}\u0000${recommendation}`;
-      let entry = grouped.get(key);
-      if (!entry) grouped.set(key, (entry = { violation: { ruleName, recommendation, fix }, resources: [] }));
-      const same = entry.resources.find((r) => r.resourceName === resource.resourceName && r.manifestPath === resource.manifestPath);
-      if (same) (same.locations as string[]).push(...resource.locations);
-      else entry.resources.push({ ...resource, locations: [...resource.locations] });
-    };
-    let objects = 0;
+    const violations = new Violations();
+    const docs: Doc[] = [];
     for (const manifestPath of context.manifests) {
-      const docs = context.parseManifest(manifestPath).filter((d) => d !== null && typeof d === 'object');
-      objects += docs.length;
-      const nameOf = (doc: unknown) => String((doc as { metadata?: { name?: unknown } }).metadata?.name ?? '?');
-      const resource = (doc: unknown, locations: string[]): ViolatingResource => ({ resourceName: nameOf(doc), locations, manifestPath });
-
-      if (this.yamlText) {
-        const text = readFileSync(manifestPath, 'utf8');
-        for (const p of findYamlTextProblems(text)) {
-          add(
-            `yaml-text/${p.kind}`,
-            p.message,
-            'keep control characters, NEL, U+2028 and U+2029 out of the values (encode the text, e.g. base64 in a Secret or ConfigMap binaryData)',
-            resource(docs[p.document] ?? {}, [`line ${p.line}, column ${p.column}`]),
-          );
-        }
-        for (const doc of docs) {
-          const paths = findLoneSurrogates(doc);
-          if (paths.length > 0) {
-            add(
-              'yaml-text/lone-surrogate',
-              'a string holds a lone UTF-16 surrogate, which no manifest file can carry',
-              'remove it, or encode the text',
-              resource(doc, paths),
-            );
-          }
-        }
-      }
-      if (this.schema) {
-        for (const doc of docs) {
-          for (const v of findSchemaViolations([doc])) {
-            add(
-              `k8s-schema-${KUBERNETES_SCHEMA_VERSION}`,
-              `${v.path || '/'}: ${v.message}`,
-              'fix the field (a misspelt or misplaced field is "not a field of this object"; a newer-Kubernetes field is not in the 1.27 schema)',
-              resource(doc, [v.path || '/']),
-            );
-          }
-        }
-      }
-      if (this.podSecurity) {
-        const ps = this.podSecurity;
-        const byLevel = new Map<PodSecurityLevel, unknown[]>();
-        for (const doc of docs) {
-          const ns = String((doc as { metadata?: { namespace?: unknown } }).metadata?.namespace ?? 'default');
-          const level = ps.namespaces[ns] ?? ps.level;
-          if (level === 'privileged') continue;
-          byLevel.set(level, [...(byLevel.get(level) ?? []), doc]);
-        }
-        for (const [level, levelDocs] of byLevel) {
-          const evaluations = evaluatePodSecurity(levelDocs, level, { version: ps.version });
-          evaluations.forEach((e) => {
-            const doc = levelDocs.find((d) => objectKey(d) === e.object) ?? {};
-            for (const v of e.violations) {
-              add(
-                `pod-security/${level}:${v.rule}`,
-                v.message,
-                `change the field so the pod meets ${LEVEL_FIX[level]} (or give its namespace a lower level in the plugin's podSecurity.namespaces, matching the namespace's pod-security.kubernetes.io/enforce label)`,
-                resource(doc, [v.path]),
-              );
-            }
-          });
-        }
-      }
-      if (this.runtime.length > 0) {
-        const skip = RUNTIME_RULES.filter((r) => !this.runtime.includes(r));
-        const byObject = new Map<string, unknown>(docs.map((d) => [objectKey(d), d]));
-        for (const p of findRuntimeProblems(docs, { skip }))
-          add(`runtime/${p.rule}`, p.message, p.fix, resource(byObject.get(p.object) ?? {}, [p.path]));
+      const json = context.parseManifest(manifestPath).filter((d): d is object => d !== null && typeof d === 'object');
+      if (this.yamlText) this.checkYamlText(manifestPath, json, violations);
+      docs.push(...json.map((j) => ({ manifestPath, json: j })));
+    }
+    if (this.schema) this.checkSchema(docs, violations);
+    if (this.podSecurity) this.checkPodSecurity(this.podSecurity, docs, violations);
+    if (this.rules.length > 0) {
+      for (const f of checkObjects(
+        docs.map((d) => d.json),
+        { only: this.rules },
+      )) {
+        violations.add(f.rule, f.message, f.fix, docs[f.index], [f.field || '/']);
       }
     }
-    for (const { violation, resources } of grouped.values()) context.report.addViolation({ ...violation, violatingResources: resources });
-    context.report.submit(grouped.size === 0 ? 'success' : 'failure', {
-      objects: String(objects),
-      checks: [
-        this.schema && 'schema',
-        this.podSecurity && 'podSecurity',
-        this.runtime.length > 0 && 'runtime',
-        this.yamlText && 'yamlText',
-      ]
-        .filter(Boolean)
-        .join(', '),
-    });
+    const checks = [
+      this.schema && 'schema',
+      this.podSecurity && 'podSecurity',
+      this.rules.length > 0 && 'rules',
+      this.yamlText && 'yamlText',
+    ];
+    violations.submit(context.report, { objects: String(docs.length), checks: checks.filter(Boolean).join(', ') });
+  }
+
+  private checkYamlText(manifestPath: string, json: object[], violations: Violations): void {
+    for (const p of findYamlTextProblems(readFileSync(manifestPath, 'utf8'))) {
+      violations.add(
+        `yaml-text/${p.kind}`,
+        p.message,
+        'keep control characters, NEL, U+2028 and U+2029 out of the values (encode the text, e.g. base64 in a Secret or ConfigMap binaryData)',
+        { manifestPath, json: json[p.document] ?? {} },
+        [`line ${p.line}, column ${p.column}`],
+      );
+    }
+  }
+
+  private checkSchema(docs: readonly Doc[], violations: Violations): void {
+    for (const doc of docs) {
+      for (const v of findSchemaViolations([doc.json])) {
+        violations.add(
+          `k8s-schema-${KUBERNETES_SCHEMA_VERSION}`,
+          `${v.path || '/'}: ${v.message}`,
+          'fix the field (a misspelt or misplaced field is "not a field of this object"; a newer-Kubernetes field is not in the 1.27 schema)',
+          doc,
+          [v.path || '/'],
+        );
+      }
+    }
+  }
+
+  private checkPodSecurity(ps: Required<PodSecurityProperties>, docs: readonly Doc[], violations: Violations): void {
+    const byLevel = new Map<PodSecurityLevel, Doc[]>();
+    for (const doc of docs) {
+      const level = ps.namespaces[namespaceOf(doc.json)] ?? ps.level;
+      // evaluatePodSecurity answers for the objects with a pod template only, in order.
+      if (level !== 'privileged' && findPodTemplate(doc.json)) byLevel.set(level, [...(byLevel.get(level) ?? []), doc]);
+    }
+    for (const [level, levelDocs] of byLevel) {
+      evaluatePodSecurity(
+        levelDocs.map((d) => d.json),
+        level,
+        { version: ps.version },
+      ).forEach((evaluation, i) => {
+        const doc = levelDocs[i];
+        const ns = namespaceOf(doc.json);
+        for (const v of evaluation.violations) {
+          violations.add(`pod-security/${level}:${v.rule}`, v.message, podSecurityFix(level, ns), doc, [v.path]);
+        }
+      });
+    }
   }
 }
 
-/** `Kind/name` with the namespace, as the checks name objects. */
-function objectKey(doc: unknown): string {
-  const m = doc as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
-  const ns = typeof m.metadata?.namespace === 'string' && m.metadata.namespace ? `${m.metadata.namespace}/` : '';
-  return `${typeof m.kind === 'string' && m.kind ? m.kind : '?'}/${ns}${typeof m.metadata?.name === 'string' && m.metadata.name ? m.metadata.name : '?'}`;
+/** How to fix a Pod Security violation: change the pod, or (when the pod needs it) its namespace's level. */
+function podSecurityFix(level: PodSecurityLevel, namespace: string): string {
+  return (
+    `change the field so the pod meets the Pod Security Standards ${level} level; or, if the pod needs it (PreStopAuditedPod and ` +
+    `PreStopAuditCollector mount a hostPath flag directory, which no level but privileged admits), run it in a namespace labelled ` +
+    `pod-security.kubernetes.io/enforce=privileged and tell the plugin: podSecurity: { namespaces: { ${namespace}: privileged } }`
+  );
 }

@@ -23,9 +23,6 @@ export function execArgumentOverLimit(word: string): number | undefined {
   return bytes + 1 > MAX_ARG_STRLEN ? bytes : undefined;
 }
 
-/** Kubernetes' default `terminationGracePeriodSeconds`, when a pod spec does not set it. */
-export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
-
 /** The longest file name (one path component) Linux file systems take, in bytes (`NAME_MAX`). */
 export const NAME_MAX = 255;
 

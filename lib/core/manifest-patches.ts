@@ -3,8 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { podSpecPointer } from './pod-spec';
 
-// Escape hatches that write the synthesized manifest directly, and the mark that tells the
-// synth checks which of the library's own patches they may ignore.
+// Escape hatches that write the synthesized manifest directly.
 
 /**
  * JSON pointer to a container (or init container) inside a workload's manifest.
@@ -80,6 +79,11 @@ function patchesAppliedAfterRendering(apiObject: ApiObject): JsonPatch[] {
     configurable: true,
     writable: true,
     value: () => {
+      const rendered = kept.get(apiObject);
+      if (rendered !== undefined) {
+        kept.delete(apiObject);
+        return rendered;
+      }
       try {
         return JsonPatch.apply(render(), ...patchesOfObject);
       } catch (e) {
@@ -92,6 +96,24 @@ function patchesAppliedAfterRendering(apiObject: ApiObject): JsonPatch[] {
     },
   });
   return list;
+}
+
+// Renderings kept for the object's next toJson (see keepRendering), until the run ends.
+const kept = new Map<ApiObject, unknown>();
+
+/**
+ * Keeps `rendered`, what `apiObject.toJson()` has just returned, for the object's next
+ * `toJson` call, which then returns it instead of rendering again (the object's toJson is
+ * wrapped as {@link addRawJsonPatch} wraps it, with no patch of its own). The synth checks
+ * render every object of the app, and synth renders it again right after, in the same
+ * synchronous run: this saves the second rendering. Dropped when the run ends (the next
+ * microtask), so a later toJson renders afresh.
+ * @internal
+ */
+export function keepRendering(apiObject: ApiObject, rendered: unknown): void {
+  patchesAppliedAfterRendering(apiObject);
+  if (kept.size === 0) queueMicrotask(() => kept.clear());
+  kept.set(apiObject, rendered);
 }
 
 // Replays the patches one by one on the unpatched rendering to find the one that fails.
@@ -119,15 +141,6 @@ function failingPatch(apiObject: ApiObject, render: () => unknown, raw: readonly
 }
 
 /**
- * The patches {@link addRawJsonPatch} applies to `apiObject`, or undefined when its
- * `toJson` is its class's own.
- * @internal
- */
-export function rawJsonPatchesOf(apiObject: ApiObject): readonly JsonPatch[] | undefined {
-  return rawPatches.get(apiObject);
-}
-
-/**
  * Turns an init container of `workload` into a Kubernetes native sidecar: writes its
  * `restartPolicy: Always`, so it starts before the following init containers and the
  * main containers, keeps running beside them, restarts when it exits, and stops after
@@ -146,30 +159,5 @@ export function makeNativeSidecar(workload: kplus.AbstractPod, container: kplus.
   if (!workload.initContainers.includes(container)) {
     throw new Error(`container '${container.name}' is not an init container of ${workload.node.path}`);
   }
-  addRawJsonPatch(workload, markOutsideCheckedFields(JsonPatch.add(`${containerPointer(workload, container)}/restartPolicy`, 'Always')));
-}
-
-// Marks the JSON patches this library writes that touch none of the fields the synth
-// checks read (labels, namespaces, Service selectors, volumes, mounts, the grace period).
-// While an object has only such patches, cdk8s-plus-27's model of it still holds the final
-// value of those fields, so the checks read the model instead of rendering the object
-// (synth-checks/pass-cache.ts). A symbol on the patch, not a WeakSet: cheaper to set and
-// to test, and nothing for the garbage collector to track.
-const OUTSIDE_CHECKED_FIELDS = Symbol('cdk8s-pod-lifecycle.outsideCheckedFields');
-
-/**
- * Marks `patch` as touching none of the fields the synth checks read, and returns it.
- * @internal
- */
-export function markOutsideCheckedFields(patch: JsonPatch): JsonPatch {
-  (patch as unknown as Record<symbol, boolean>)[OUTSIDE_CHECKED_FIELDS] = true;
-  return patch;
-}
-
-/**
- * Whether `patch` was marked with {@link markOutsideCheckedFields}.
- * @internal
- */
-export function isMarkedOutsideCheckedFields(patch: unknown): boolean {
-  return typeof patch === 'object' && patch !== null && (patch as Record<symbol, unknown>)[OUTSIDE_CHECKED_FIELDS] === true;
+  addRawJsonPatch(workload, JsonPatch.add(`${containerPointer(workload, container)}/restartPolicy`, 'Always'));
 }

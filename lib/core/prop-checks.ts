@@ -12,7 +12,7 @@ import {
   LABEL_NAME,
   LABEL_NAME_MAX,
 } from './names';
-import { parseQuantity } from './quantity';
+import { quantityValue } from './quantity';
 
 // The prop checks every construct and building block uses: each returns the checked value
 // or throws a PropError that names the place (`ctx`), the prop, the value and the rule.
@@ -423,7 +423,7 @@ export function checkResources(
 
 // A Cpu's amount ('50m', '0.5', '2') in millicores; undefined for a token or another form.
 function cpuMillis(cpu: kplus.Cpu): number | undefined {
-  return parseQuantity(String(cpu.amount), 1000);
+  return quantityValue(String(cpu.amount), 1000);
 }
 
 function sizeBytes(size: Size): number {

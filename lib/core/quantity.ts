@@ -1,7 +1,6 @@
-// Kubernetes quantities (`500m`, `0.5`, `64Mi`, `1e3`), parsed once for the prop checks and
-// the rules on produced objects.
+// Kubernetes resource quantities (`500m`, `0.5`, `64Mi`, `1e3`), read once for every rule.
 
-const SUFFIX_SCALE: Readonly<Record<string, number>> = {
+const SUFFIX: Record<string, number> = {
   '': 1,
   n: 1e-9,
   u: 1e-6,
@@ -20,16 +19,18 @@ const SUFFIX_SCALE: Readonly<Record<string, number>> = {
   Ei: 2 ** 60,
 };
 
-const QUANTITY = /^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
+/** The forms of a Kubernetes quantity: a decimal with an optional binary or decimal suffix or exponent. */
+export const QUANTITY_PATTERN = /^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
 
 /**
- * The value of a Kubernetes quantity (a string such as `50m` or `64Mi`, or a number),
- * multiplied by `unit` (1000 for millicores); undefined when it is no quantity.
- * @internal
+ * The value of a quantity (a string or a number) times `unit` (1000 for millicores of CPU,
+ * 1 for bytes of memory), or undefined when it is no quantity.
  */
-export function parseQuantity(written: string | number, unit = 1): number | undefined {
-  const match = QUANTITY.exec(String(written));
+export function quantityValue(written: unknown, unit = 1): number | undefined {
+  if (typeof written === 'number') return written * unit;
+  if (typeof written !== 'string') return undefined;
+  const match = QUANTITY_PATTERN.exec(written);
   if (!match) return undefined;
-  const scale = match[2] !== undefined ? 10 ** Number(match[2]) : SUFFIX_SCALE[match[3] ?? ''];
+  const scale = match[2] !== undefined ? 10 ** Number(match[2]) : SUFFIX[match[3] ?? ''];
   return Number(match[1]) * scale * unit;
 }

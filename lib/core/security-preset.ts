@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { PropContext } from './errors';
 import { MAX_INT32 } from './limits';
-import { containerPointer, markOutsideCheckedFields, setManifestField } from './manifest-patches';
+import { containerPointer, setManifestField } from './manifest-patches';
 import { podSpecPointer } from './pod-spec';
 import { checkIntegerRange, checkPort } from './prop-checks';
 
@@ -174,18 +174,15 @@ export class SecurityPreset {
   }
 
   // The apply methods hand the preset's own (never mutated) objects to the JSON patch
-  // without a copy: cdk8s deep-copies patch values when it applies them at synth. A
-  // securityContext is none of the fields the synth checks read, so the patch is marked as such.
+  // without a copy: cdk8s deep-copies patch values when it applies them at synth.
 
   /** Replaces the `securityContext` of one container (or init container) of `workload`. */
   public applyToContainer(workload: kplus.AbstractPod, container: kplus.Container): void {
-    markOutsideCheckedFields(
-      setManifestField(workload, `${containerPointer(workload, container)}/securityContext`, this.contexts.container),
-    );
+    setManifestField(workload, `${containerPointer(workload, container)}/securityContext`, this.contexts.container);
   }
 
   /** Replaces the pod-level `securityContext` of `workload`. */
   public applyToPod(workload: kplus.AbstractPod): void {
-    markOutsideCheckedFields(setManifestField(workload, `${podSpecPointer(workload)}/securityContext`, this.contexts.pod));
+    setManifestField(workload, `${podSpecPointer(workload)}/securityContext`, this.contexts.pod);
   }
 }

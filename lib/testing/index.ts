@@ -1,9 +1,10 @@
 /**
  * Test helpers for charts built with cdk8s-pod-lifecycle (or any cdk8s chart), imported
- * from `cdk8s-pod-lifecycle/testing`: {@link synthSnapshot} for stable jest snapshots and
- * {@link assertValidManifests} / {@link findSchemaViolations} for the Kubernetes 1.27 API
- * schema, {@link warningsOf} for the library's warnings. The schema checker needs the optional peer dependencies `kubernetes-models@4.3.0`
- * and `ajv`: `npm i -D kubernetes-models@4.3.0 ajv`.
+ * from `cdk8s-pod-lifecycle/testing`: {@link synthSnapshot} for stable jest snapshots,
+ * {@link checkObjects} / {@link assertRulesPass} for the library's rules (the same rules
+ * the synth checks and the plugin run, see docs/rules.md), {@link assertValidManifests} /
+ * {@link findSchemaViolations} for the Kubernetes 1.27 API schema, the Pod Security
+ * Standards, and {@link warningsOf} for the library's warnings.
  * @module cdk8s-pod-lifecycle/testing
  */
 export { KUBERNETES_SCHEMA_VERSION, type SchemaViolation, findSchemaViolations, assertValidManifests } from './k8s-schema';
@@ -15,20 +16,12 @@ export {
   type PodSecurityViolation,
   type PodSecurityEvaluation,
   type FailedPodSecurityCheck,
-  type PodTemplateLocation,
   POD_SECURITY_LATEST_VERSION,
-  POD_SECURITY_SAFE_SYSCTLS,
   evaluatePodSecurity,
   findPodSecurityViolations,
   assertPodSecurity,
-  findPodTemplate,
-} from './pod-security';
-export {
-  type RuntimeProblem,
-  type RuntimeRule,
-  type RuntimeRuleOptions,
-  RUNTIME_RULES,
-  MAX_ARG_STRLEN,
-  findRuntimeProblems,
-} from './runtime-rules';
-export { type YamlTextProblem, findYamlTextProblems, findLoneSurrogates } from './yaml-text';
+} from '../rules/pod-security';
+export { type RuleId, type RuleSeverity, type Rule, type Finding, type ObjectRef, RULES } from '../rules/rules';
+export { type CheckOptions, checkObjects } from '../rules/engine';
+export { assertRulesPass } from './rules';
+export { type YamlTextProblem, findYamlTextProblems } from './yaml-text';

@@ -2,6 +2,7 @@ import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import type { default as AjvType, ValidateFunction } from 'ajv';
+import { QUANTITY_PATTERN } from '../core/quantity';
 
 /**
  * The Kubernetes version whose API schema manifests are checked against: the one
@@ -11,11 +12,11 @@ export const KUBERNETES_SCHEMA_VERSION = '1.27.1';
 
 type JsonSchema = { [key: string]: unknown };
 
-/** How to install what the schema checker needs; both are optional peer dependencies. */
+/** What the schema checker needs: dependencies of this package, missing only from a broken install. */
 const PEERS_HINT =
-  'the schema checker needs the optional peer dependencies kubernetes-models@4.3.0 and ajv: npm i -D kubernetes-models@4.3.0 ajv';
+  'the schema checker needs kubernetes-models@4.3.0 and ajv, dependencies of cdk8s-pod-lifecycle that are not installed: npm i kubernetes-models@4.3.0 ajv';
 
-// Loaded on first use, so `synthSnapshot` works without the schema checker's peers.
+// Loaded on first use: requiring the library never loads the schemas.
 function requirePeer<T>(load: () => T): T {
   try {
     return load();
@@ -119,8 +120,6 @@ function closeObjects(schema: unknown): unknown {
   return out;
 }
 
-const QUANTITY = /^[+-]?(\d+|\d+\.\d*|\.\d+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?\d+)?$/;
-
 /**
  * The formats of the Kubernetes OpenAPI schema. Compiled validators (and the standalone code
  * cached on disk, which refers to them as `formats.<name>`) use these very functions.
@@ -130,18 +129,18 @@ const FORMATS = {
   int64: { type: 'number', validate: (n: number) => Number.isInteger(n) },
   double: true,
   byte: /^[A-Za-z0-9+/]*={0,2}$/,
-  quantity: QUANTITY,
+  quantity: QUANTITY_PATTERN,
   'date-time': true,
   'int-or-string': true,
   string: true,
 } as const;
 
 /** Bump when closeObjects, FORMATS or the ajv options change: the cached validators are then rebuilt. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 
 /** Compiles validators with ajv from the schemas: the slow path, taken once per kind per cache. */
 class SchemaCompiler {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer, loaded on first use
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
   private readonly ajvModule = requirePeer(() => require('ajv') as typeof import('ajv'));
   private readonly ajv: AjvType;
   /** `apiVersion/kind` to schema id. */
@@ -177,7 +176,7 @@ class SchemaCompiler {
     const validators: Exports = {};
     for (const id of ids) validators[id] = this.ajv.getSchema(id)!;
     if (!this.standalone) return { validators, code: '' };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- part of the optional peer ajv
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- part of ajv, loaded on first use
     const standalone = require('ajv/dist/standalone') as typeof import('ajv/dist/standalone');
     return { validators, code: standalone.default(this.ajv, Object.fromEntries(ids.map((id) => [id, id]))) };
   }
@@ -354,7 +353,7 @@ let index: ValidatorCache | undefined;
  */
 export function findSchemaViolations(manifests: readonly unknown[]): SchemaViolation[] {
   // The first call reads the kind index (built from the schemas if there is none), so a
-  // missing peer dependency is reported at once, whatever the manifests.
+  // missing dependency is reported at once, whatever the manifests.
   if (!index) {
     const fresh = new ValidatorCache();
     fresh.kinds();

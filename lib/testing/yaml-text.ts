@@ -35,7 +35,7 @@ const hex = (cp: number) => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}
  * U+FFFE, U+FFFF, lone surrogates) or reads as a line break (NEL, U+2028, U+2029). A JavaScript
  * YAML library writes all of these unescaped, so a value that holds one breaks only at
  * `kubectl apply`. Escapes (`"\x01"`) are not raw characters and are fine, except escapes of
- * surrogates, which go-yaml refuses too; see {@link findLoneSurrogates} for those.
+ * surrogates, which go-yaml refuses too (the rule `lone-surrogate` of `checkObjects` finds those).
  */
 export function findYamlTextProblems(text: string): YamlTextProblem[] {
   const problems: YamlTextProblem[] = [];
@@ -82,20 +82,4 @@ export function findYamlTextProblems(text: string): YamlTextProblem[] {
     });
   }
   return problems;
-}
-
-/**
- * JSON pointers of the strings in a manifest (keys included) holding a lone UTF-16 surrogate:
- * no YAML or JSON file can carry one to the API server (go-yaml refuses the escape `"\ud800"`,
- * UTF-8 has no encoding for it).
- */
-export function findLoneSurrogates(manifest: unknown, path = ''): string[] {
-  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-  if (typeof manifest === 'string') return lone.test(manifest) ? [path] : [];
-  if (Array.isArray(manifest)) return manifest.flatMap((v, i) => findLoneSurrogates(v, `${path}/${i}`));
-  if (manifest === null || typeof manifest !== 'object') return [];
-  return Object.entries(manifest).flatMap(([k, v]) => {
-    const here = `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    return [...(lone.test(k) ? [here] : []), ...findLoneSurrogates(v, here)];
-  });
 }

@@ -8,10 +8,9 @@ import {
   PreStopAuditedPod,
   PropError,
   SHUTDOWN_MARGIN,
-  sleepActionProblems,
 } from '../../lib';
 import { findSchemaViolations } from '../../lib/testing/k8s-schema';
-import { warningsOf } from '../../lib/testing';
+import { checkObjects, warningsOf } from '../../lib/testing';
 import { Manifest, newChart, only, synthValid } from '../support/manifests';
 import { tempDir } from '../support/run';
 
@@ -118,7 +117,7 @@ describe.each(CONSTRUCTS)('%s drains before httpd stops', (_name, build) => {
     const pointer = workload.kind === 'Pod' ? '/spec/terminationGracePeriodSeconds' : '/spec/template/spec/terminationGracePeriodSeconds';
     ApiObject.of(workload).addJsonPatch(JsonPatch.replace(pointer, 8));
     expect(() => Testing.synth(chart)).toThrow(
-      /terminationGracePeriodSeconds is 8, but the preStop drain delay \(drainDelay 5s, then 5s .*\) needs 10; .* \[GRACE_PERIOD\]/,
+      /terminationGracePeriodSeconds is 8, but the preStop drain delay \(drainDelay 5s, then 5s .*\) needs 10; .* \[grace-period-shorter-than-hook\]/,
     );
   });
 
@@ -128,7 +127,7 @@ describe.each(CONSTRUCTS)('%s drains before httpd stops', (_name, build) => {
     const probe = `${containerPointer(workload, workload.containers[0])}/livenessProbe/terminationGracePeriodSeconds`;
     ApiObject.of(workload).addJsonPatch(JsonPatch.add(probe, 3));
     expect(() => Testing.synth(chart)).toThrow(
-      /the livenessProbe of container 'httpd' has terminationGracePeriodSeconds 3, which replaces the pod's when the probe restarts the container, but the preStop drain delay .* needs 10; .*\[GRACE_PERIOD\]/,
+      /the livenessProbe of container 'httpd' has terminationGracePeriodSeconds 3, which replaces the pod's when the probe restarts the container, but the preStop drain delay .* needs 10; .*\[grace-period-shorter-than-hook\]/,
     );
   });
 
@@ -144,7 +143,7 @@ describe.each(CONSTRUCTS)('%s drains before httpd stops', (_name, build) => {
       JsonPatch.replace(`${containerPointer(workload, workload.containers[0])}/lifecycle/preStop/sleep/seconds`, 40),
     );
     expect(() => Testing.synth(chart)).toThrow(
-      /the preStop sleep action of container 'httpd' sleeps 40s, longer than terminationGracePeriodSeconds 25: the API server rejects the pod .*\[SLEEP_ACTION_TOO_LONG\]/,
+      /the preStop sleep action of container 'httpd' sleeps 40s, longer than terminationGracePeriodSeconds 25: the API server rejects the pod .*\[sleep-exceeds-grace-period\]/,
     );
   });
 });
@@ -159,12 +158,12 @@ describe('PreStopAuditedPod shares the code path', () => {
     const audited = new PreStopAuditedPod(chart, 'audited', { preStopDelay: Duration.seconds(5) });
     ApiObject.of(audited.pod).addJsonPatch(JsonPatch.add('/spec/containers/0/livenessProbe/terminationGracePeriodSeconds', 2));
     expect(() => Testing.synth(chart)).toThrow(
-      /the livenessProbe of container 'httpd' has terminationGracePeriodSeconds 2, .*\[GRACE_PERIOD\]/,
+      /the livenessProbe of container 'httpd' has terminationGracePeriodSeconds 2, .*\[grace-period-shorter-than-hook\]/,
     );
   });
 });
 
-describe('sleepActionProblems', () => {
+describe('the rule sleep-exceeds-grace-period', () => {
   test('reads hand-written objects too, and has nothing to say about exec hooks', () => {
     const chart = newChart();
     const pod = new ApiObject(chart, 'raw', {
@@ -179,18 +178,18 @@ describe('sleepActionProblems', () => {
         ],
       },
     });
-    expect(sleepActionProblems(pod)).toEqual([
-      "Pod 'raw' (test/raw): the preStop sleep action of container 'a' sleeps 11s, longer than terminationGracePeriodSeconds 10: the API server rejects the pod (sleep.seconds must not exceed the grace period)",
+    expect(checkObjects([pod.toJson()]).map((f) => f.message)).toEqual([
+      "Pod 'raw' at /spec/containers/0/lifecycle/preStop/sleep/seconds: the preStop sleep action of container 'a' sleeps 11s, longer than terminationGracePeriodSeconds 10: the API server rejects the pod (sleep.seconds must not exceed the grace period)",
     ]);
-    expect(sleepActionProblems(new HttpdWithPostStart(newChart(), 'web').pod)).toEqual([]);
+    expect(checkObjects(Testing.synth(new HttpdWithPostStart(newChart(), 'web').node.scope as Chart))).toEqual([]);
   });
 
-  test('a default exec drain costs no rendering (the model is read)', () => {
+  test('the checks render each object once per synth, however many times cdk8s validates', () => {
     const chart = newChart();
     const site = new HttpdWithPostStart(chart, 'web');
     const toJson = jest.spyOn(ApiObject.of(site.pod), 'toJson');
     only(Testing.synth(chart), 'Pod');
-    // One rendering for the synthesized output itself, none for the checks.
-    expect(toJson).toHaveBeenCalledTimes(1);
+    // Two calls: the checks render the pod once per synth, and synth gets that rendering back.
+    expect(toJson).toHaveBeenCalledTimes(2);
   });
 });

@@ -1,10 +1,13 @@
 // The validation plugin through a real `cdk8s synth` (cdk8s-cli) of a consumer project in a
-// temporary folder, whose cdk8s.yaml names the plugin by local path, as a user's would.
+// temporary folder, with the package laid out in its node_modules as npm installs it and a
+// cdk8s.yaml that names the plugin by its short path, as a user's would.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import { Testing } from 'cdk8s';
+import { PreStopAuditedPod } from '../../lib';
 import { PodLifecycleValidation, ValidationContextLike, Violation } from '../../lib/cdk8s-plugin';
 
 const ROOT = join(__dirname, '..', '..');
@@ -32,7 +35,8 @@ new ApiObject(chart, 'web', {
     },
   },
 });
-new ApiObject(chart, 'svc', {
+// The Service in a chart (a manifest file) of its own: the plugin sees all files at once.
+new ApiObject(new Chart(app, 'front'), 'svc', {
   apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-svc', namespace: 'shop' },
   spec: { selector: { app: broken ? 'wbe' : 'web' }, ports: [{ port: 80 }] },
 });
@@ -48,8 +52,8 @@ const CDK8S_YAML = `language: javascript
 app: node app.js
 output: dist
 validations:
-  - package: ./plugin/build/lib/cdk8s-plugin
-    version: 0.1.0
+  - package: ./node_modules/cdk8s-pod-lifecycle/plugin
+    version: 0.2.0
     class: PodLifecycleValidation
     properties:
       podSecurity:
@@ -61,8 +65,9 @@ let project: string;
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'cdk8s-plugin-consumer-'));
-  // The plugin as `npm run build` lays it out (build/lib/...), transpiled file by file.
-  const entryPoints = ['cdk8s-plugin', 'testing', 'core'].flatMap((dir) =>
+  const pkg = join(project, 'node_modules', 'cdk8s-pod-lifecycle');
+  // The package as `npm run build` lays it out (build/lib/...), transpiled file by file, with its plugin.js.
+  const entryPoints = ['cdk8s-plugin', 'testing', 'rules', 'core'].flatMap((dir) =>
     readdirSync(join(ROOT, 'lib', dir))
       .filter((f) => f.endsWith('.ts'))
       .map((f) => join(ROOT, 'lib', dir, f)),
@@ -70,14 +75,19 @@ beforeAll(() => {
   buildSync({
     entryPoints,
     outbase: join(ROOT, 'lib'),
-    outdir: join(project, 'plugin', 'build', 'lib'),
+    outdir: join(pkg, 'build', 'lib'),
     platform: 'node',
     target: 'node20',
     format: 'cjs',
     logLevel: 'warning',
   });
+  copyFileSync(join(ROOT, 'plugin.js'), join(pkg, 'plugin.js'));
+  copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
   mkdirSync(join(project, 'dist'));
-  symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
+  // Its dependencies (and cdk8s) beside it, as npm installs them.
+  for (const name of readdirSync(join(ROOT, 'node_modules'))) {
+    if (name !== 'cdk8s-pod-lifecycle') symlinkSync(join(ROOT, 'node_modules', name), join(project, 'node_modules', name), 'dir');
+  }
   writeFileSync(join(project, 'app.js'), APP);
   writeFileSync(join(project, 'cdk8s.yaml'), CDK8S_YAML);
 });
@@ -112,8 +122,8 @@ describe('cdk8s synth with the plugin in cdk8s.yaml', () => {
         'pod-security/restricted:privileged',
         'pod-security/restricted:allowPrivilegeEscalation',
         'k8s-schema-1.27.1',
-        'runtime/service-selects-nothing',
-        'runtime/mount-without-volume',
+        'service-selects-nothing',
+        'mount-without-volume',
         'yaml-text/rejected',
       ]) {
         expect(out).toContain(rule);
@@ -122,7 +132,7 @@ describe('cdk8s synth with the plugin in cdk8s.yaml', () => {
       expect(out).toContain('/spec/template/spec/dnsPolcy: is not a field of this object');
       expect(out).toContain('/spec/template/spec/containers/0/securityContext/privileged');
       expect(out).toContain('Construct Path: demo/web');
-      expect(out).toContain('Construct Path: demo/svc');
+      expect(out).toContain('Construct Path: front/svc');
       expect(out).toContain('U+007F is a control character');
       expect(out).not.toContain('agent'); // namespace monitoring is privileged
     },
@@ -157,28 +167,42 @@ describe('PodLifecycleValidation', () => {
     spec: { containers: [{ name: 'c', image: 'i', lifecycle: { preStop: { sleep: { seconds: 40 } } } }] },
   };
 
-  test('baseline by default; runtime rules on; success when nothing is wrong', async () => {
+  test('baseline by default; the rules on; success when nothing is wrong', async () => {
     const f = fakeContext([pod]);
     await new PodLifecycleValidation({ schema: false }).validate(f.context); // the sleep action is newer than 1.27
-    expect(f.violations.map((v) => v.ruleName)).toEqual(['runtime/grace-period-shorter-than-prestop-sleep']);
+    expect(f.violations.map((v) => v.ruleName)).toEqual(['sleep-exceeds-grace-period']);
     expect(f.violations[0].violatingResources).toEqual([
       { resourceName: 'p', locations: ['/spec/containers/0/lifecycle/preStop/sleep/seconds'], manifestPath: f.context.manifests[0] },
     ]);
     expect(f.status()).toBe('failure');
     const ok = fakeContext([pod]);
-    await new PodLifecycleValidation({ schema: false, runtime: ['service-selects-nothing'] }).validate(ok.context);
+    await new PodLifecycleValidation({ schema: false, rules: ['service-selects-nothing'] }).validate(ok.context);
     expect(ok.violations).toEqual([]);
+    expect(ok.status()).toBe('success');
+  });
+
+  test("PreStopAuditedPod's hostPath fails the default baseline, and the fix names the namespace setting", async () => {
+    const chart = Testing.chart();
+    new PreStopAuditedPod(chart, 'audited', { podName: 'audited' });
+    const f = fakeContext(Testing.synth(chart));
+    await new PodLifecycleValidation({ schema: false }).validate(f.context);
+    expect(f.violations.map((v) => v.ruleName)).toEqual(['pod-security/baseline:hostPathVolumes']);
+    expect(f.violations[0].fix).toContain(
+      'run it in a namespace labelled pod-security.kubernetes.io/enforce=privileged and tell the plugin: podSecurity: { namespaces: { default: privileged } }',
+    );
+    const ok = fakeContext(Testing.synth(chart));
+    await new PodLifecycleValidation({ schema: false, podSecurity: { namespaces: { default: 'privileged' } } }).validate(ok.context);
     expect(ok.status()).toBe('success');
   });
 
   test('rejects unknown properties and values', () => {
     expect(() => new PodLifecycleValidation({ podSecurty: 'restricted' } as never)).toThrow(
-      'cdk8s-pod-lifecycle validation plugin, properties: unknown "podSecurty"; known: schema, podSecurity, runtime, yamlText',
+      'cdk8s-pod-lifecycle validation plugin, properties: unknown "podSecurty"; known: schema, podSecurity, rules, yamlText',
     );
     expect(() => new PodLifecycleValidation({ podSecurity: 'strict' as never })).toThrow(
       'podSecurity is "strict": expected one of privileged, baseline, restricted',
     );
-    expect(() => new PodLifecycleValidation({ runtime: ['no-such-rule' as never] })).toThrow('runtime: unknown rule(s) no-such-rule');
+    expect(() => new PodLifecycleValidation({ rules: ['no-such-rule' as never] })).toThrow('rules: unknown rule(s) no-such-rule');
     expect(() => new PodLifecycleValidation({ podSecurity: { version: '1.30' } })).toThrow('podSecurity.version is "1.30"');
   });
 });

@@ -4,10 +4,10 @@ import {
   assertPodSecurity,
   evaluatePodSecurity,
   findPodSecurityViolations,
-  findPodTemplate,
   POD_SECURITY_LATEST_VERSION,
   PodSecurityLevel,
 } from '../../lib/testing';
+import { findPodTemplate } from '../../lib/core/pod-spec';
 import { podSecurityCorpus } from '../e2e/pod-security-corpus';
 
 // What a Kubernetes v1.36.2 API server said about each corpus pod (PSS_E2E_RECORD=1 in test/e2e).

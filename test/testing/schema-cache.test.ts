@@ -38,7 +38,7 @@ describe('the standalone validator cache', () => {
     const limitRange = { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'l' }, spec: { limits: [] } };
     expect(fresh().findSchemaViolations([badConfigMap, limitRange])).toEqual(expected);
     const ajvVersion = (jest.requireActual('ajv/package.json') as { version: string }).version;
-    expect(validatorDir()).toBe(join(cacheDir, `k8s-validators-4.3.0-ajv${ajvVersion}-g2`));
+    expect(validatorDir()).toBe(join(cacheDir, `k8s-validators-4.3.0-ajv${ajvVersion}-g3`));
     // The usual kinds in one module (sharing PodSpec, ObjectMeta, ...), any other kind in its own.
     expect(readdirSync(validatorDir()).sort()).toEqual(['common.js', 'io.k8s.api.core.v1.LimitRange.js', 'kinds.json']);
     expect(fresh().findSchemaViolations([badConfigMap, limitRange])).toEqual(expected); // loaded, and V8's code cache written

@@ -1,4 +1,6 @@
+import { findPodTemplate, PodTemplateLocation } from '../core/pod-spec';
 import { BASELINE_CAPABILITIES, type PodSecurityLevel } from '../core/security-preset';
+import { arr, isObj, obj } from './json';
 // Pod Security Standards (baseline and restricted) on plain manifests, check for check as
 // kubernetes/pod-security-admission defines them (policy/check_*.go), each check with the
 // policy versions it changed at, and messages worded as the API server words them.
@@ -112,9 +114,6 @@ interface Check {
   readonly overrides?: readonly string[];
 }
 
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-const obj = (v: unknown): Obj | undefined => (isObj(v) ? v : undefined);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const esc = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
@@ -715,42 +714,6 @@ function plan(level: PodSecurityLevel, minor: number): Plan {
   }));
   plans.set(key, p);
   return p;
-}
-
-/** A pod template found in a manifest: the object's metadata for the template and where it sits. */
-export interface PodTemplateLocation {
-  /** JSON pointer of the template's metadata/spec parent: `` for a Pod, `/spec/template` for a Deployment. */
-  readonly path: string;
-  /** The pod (template) metadata, or undefined. */
-  readonly metadata: Record<string, unknown> | undefined;
-  /** The pod spec. */
-  readonly spec: Record<string, unknown>;
-}
-
-/**
- * The pod spec an object carries, if any: a Pod's own; the template of a Deployment,
- * StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job or any object with a
- * `spec.template.spec` holding containers (custom resources such as an Argo Rollout); a
- * CronJob's `spec.jobTemplate.spec.template`; a PodTemplate's `template`.
- */
-export function findPodTemplate(manifest: unknown): PodTemplateLocation | undefined {
-  if (!isObj(manifest)) return undefined;
-  const kind = manifest.kind;
-  const spec = obj(manifest.spec);
-  if (kind === 'Pod') return spec ? { path: '', metadata: obj(manifest.metadata), spec } : undefined;
-  const candidates: [string, unknown][] = [
-    ['/spec/template', spec?.template],
-    ['/spec/jobTemplate/spec/template', obj(obj(spec?.jobTemplate)?.spec)?.template],
-    ['/template', kind === 'PodTemplate' ? manifest.template : undefined],
-  ];
-  for (const [path, template] of candidates) {
-    const t = obj(template);
-    const podSpec = obj(t?.spec);
-    if (t && podSpec && (Array.isArray(podSpec.containers) || Array.isArray(podSpec.initContainers))) {
-      return { path, metadata: obj(t.metadata), spec: podSpec };
-    }
-  }
-  return undefined;
 }
 
 function objectName(manifest: Obj): string {
