@@ -48,6 +48,7 @@ export { containerPointer, setManifestField, addRawJsonPatch, makeNativeSidecar 
 export {
   SecurityPreset,
   type PodSecurityLevel,
+  BASELINE_CAPABILITIES,
   type BaselineCapability,
   type RestrictedPresetOptions,
   type BaselineRootPresetOptions,

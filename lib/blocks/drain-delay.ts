@@ -189,7 +189,10 @@ export function applyDrainDelay(scope: Construct, options: ApplyDrainDelayOption
     );
     const pointer = `${containerPointer(workload, options.container)}/lifecycle`;
     const sleep = { sleep: { seconds: drain.seconds } };
-    addRawJsonPatch(workload, options.containerHasLifecycle ? JsonPatch.add(`${pointer}/preStop`, sleep) : JsonPatch.add(pointer, { preStop: sleep }));
+    addRawJsonPatch(
+      workload,
+      options.containerHasLifecycle ? JsonPatch.add(`${pointer}/preStop`, sleep) : JsonPatch.add(pointer, { preStop: sleep }),
+    );
   }
   if (drain.seconds > 0) addPreStopDelayChecks(scope, workload, drain.requirement, drain.sleepAction);
 }

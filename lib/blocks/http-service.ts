@@ -34,9 +34,19 @@ export interface HttpServiceOptions {
  * @internal
  */
 export interface CheckedHttpService {
+  /**
+   * The Service's `metadata.name`.
+   * @default - generated from the construct path
+   */
   readonly name?: string;
+  /** The Service's type. */
   readonly type: kplus.ServiceType;
+  /** The Service's port. */
   readonly port: number;
+  /**
+   * A fixed node port.
+   * @default - Kubernetes picks one
+   */
   readonly nodePort?: number;
 }
 

@@ -25,7 +25,7 @@ export const GIT_SITE = {
   credentialsPath: '/etc/git-site-credentials',
   /** Where the CA bundle is mounted, read-only (the file `ca.crt` in it). */
   caPath: '/etc/git-site-ca',
-  /** The default user: `nobody`, see {@link GIT_IMAGE_USER}. */
+  /** The default user and group: `nobody` (65534), which alpine's `/etc/passwd` lists (ssh clones need a user it can look up). */
   user: GIT_IMAGE_USER,
   /** Name of the init container that publishes the first tree. */
   initContainerName: 'git-clone',
@@ -117,7 +117,10 @@ export interface CheckedGitSite {
   readonly image: string;
   readonly script: GitCloneScript;
   readonly initCommand: readonly string[];
-  /** The sync sidecar's command and whether it is a native sidecar, when `syncInterval` is set. */
+  /**
+   * The sync sidecar's command and whether it is a native sidecar.
+   * @default - none: no `syncInterval`
+   */
   readonly sync?: { readonly command: readonly string[]; readonly native: boolean };
   readonly resources: kplus.ContainerResources | undefined;
   readonly preset: SecurityPreset;

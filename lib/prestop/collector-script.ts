@@ -36,7 +36,7 @@ export interface CollectorScriptOptions {
   readonly maxAttempts?: number;
   /**
    * How long one cleanup run may take before it gets SIGTERM (and SIGKILL
-   * {@link CLEANUP_KILL_AFTER_SECONDS} later); that counts as a failed attempt. Whole seconds.
+   * `CLEANUP_KILL_AFTER_SECONDS` (5 s) later); that counts as a failed attempt. Whole seconds.
    * @default Duration.seconds(60)
    */
   readonly cleanupTimeout?: Duration;
