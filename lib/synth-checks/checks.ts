@@ -117,6 +117,11 @@ function formatFinding(finding: Finding, object: ApiObject): string {
   return `${describeObject(finding.object)} (${object.node.path})${at}: ${finding.problem}; ${finding.fix} [${finding.rule}]`;
 }
 
+/** Whether the construct at `path` is the one at `scope` or below it. */
+function isUnder(path: string, scope: string): boolean {
+  return scope === '' || path === scope || path.startsWith(`${scope}/`);
+}
+
 // The scopes with the standard checks, by app root: a finding is reported once, by the
 // innermost of them that holds its object.
 const checkedScopes = new WeakMap<IConstruct, string[]>();
@@ -135,17 +140,17 @@ export function addStandardSynthChecks(scope: IConstruct): void {
   const root = scope.node.root;
   const scopes = checkedScopes.get(root) ?? [];
   checkedScopes.set(root, scopes);
-  const prefix = scope.node.path === '' ? '' : `${scope.node.path}/`;
-  if (scopes.includes(prefix)) return;
-  scopes.push(prefix);
+  const own = scope.node.path;
+  if (scopes.includes(own)) return;
+  scopes.push(own);
   scope.node.addValidation({
     validate: () => {
       const app = renderedApp(root);
       app.findings ??= checkObjects(app.manifests);
       return app.findings.flatMap((f) => {
         const path = app.objects[f.index].node.path;
-        const innermost = scopes.filter((p) => path.startsWith(p)).reduce((a, b) => (b.length > a.length ? b : a), '');
-        return path.startsWith(prefix) && innermost === prefix ? [formatFinding(f, app.objects[f.index])] : [];
+        const innermost = scopes.filter((p) => isUnder(path, p)).reduce((a, b) => (b.length > a.length ? b : a), '');
+        return isUnder(path, own) && innermost === own ? [formatFinding(f, app.objects[f.index])] : [];
       });
     },
   });
