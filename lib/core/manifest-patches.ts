@@ -82,7 +82,8 @@ function patchesAppliedAfterRendering(apiObject: ApiObject): JsonPatch[] {
       const rendered = kept.get(apiObject);
       if (rendered !== undefined) {
         kept.delete(apiObject);
-        return rendered;
+        rendered.onTaken();
+        return rendered.json;
       }
       try {
         return JsonPatch.apply(render(), ...patchesOfObject);
@@ -98,22 +99,31 @@ function patchesAppliedAfterRendering(apiObject: ApiObject): JsonPatch[] {
   return list;
 }
 
-// Renderings kept for the object's next toJson (see keepRendering), until the run ends.
-const kept = new Map<ApiObject, unknown>();
+// Renderings kept for the object's next toJson (see keepRendering).
+const kept = new Map<ApiObject, { readonly json: unknown; readonly onTaken: () => void }>();
 
 /**
  * Keeps `rendered`, what `apiObject.toJson()` has just returned, for the object's next
  * `toJson` call, which then returns it instead of rendering again (the object's toJson is
- * wrapped as {@link addRawJsonPatch} wraps it, with no patch of its own). The synth checks
- * render every object of the app, and synth renders it again right after, in the same
- * synchronous run: this saves the second rendering. Dropped when the run ends (the next
- * microtask), so a later toJson renders afresh.
+ * wrapped as {@link addRawJsonPatch} wraps it, with no patch of its own), and calls
+ * `onTaken`. The synth checks render every object of the app, and synth renders it again
+ * right after: this saves the second rendering. The checks drop what is kept
+ * ({@link dropKeptRenderings}) as soon as it may be stale; at the latest, it is dropped when
+ * the synchronous run ends (the next microtask).
  * @internal
  */
-export function keepRendering(apiObject: ApiObject, rendered: unknown): void {
+export function keepRendering(apiObject: ApiObject, rendered: unknown, onTaken: () => void): void {
   patchesAppliedAfterRendering(apiObject);
-  if (kept.size === 0) queueMicrotask(() => kept.clear());
-  kept.set(apiObject, rendered);
+  if (kept.size === 0) queueMicrotask(dropKeptRenderings);
+  kept.set(apiObject, { json: rendered, onTaken });
+}
+
+/**
+ * Drops every rendering {@link keepRendering} kept: the next toJson of each object renders afresh.
+ * @internal
+ */
+export function dropKeptRenderings(): void {
+  kept.clear();
 }
 
 // Replays the patches one by one on the unpatched rendering to find the one that fails.

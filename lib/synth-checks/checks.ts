@@ -1,6 +1,6 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { keepRendering } from '../core/manifest-patches';
+import { dropKeptRenderings, keepRendering } from '../core/manifest-patches';
 import { checkObjects } from '../rules/engine';
 import { describeObject, Finding, RuleId } from '../rules/rules';
 
@@ -65,24 +65,37 @@ let current: { readonly root: IConstruct; readonly app: RenderedApp } | undefine
 
 /**
  * The rendered objects of the app under `root` (`ApiObject.toJson()`, as synth renders
- * them). cdk8s validates the whole app once per `app.synth()` and once more per chart, in
- * one synchronous run over a state that cannot change in between: the rendering is kept
- * until that run ends (the next microtask), so the engine runs once per synth, and synth
- * itself reuses that rendering (keepRendering).
+ * them). cdk8s validates the whole app before synth renders each chart: `app.synth()`
+ * validates once, then once more per chart (`chart.toJson()`), with no other code in
+ * between until a chart is rendered. So the rendering and the findings are kept from the
+ * first validation until synth has rendered the first chart, all of whose objects get the
+ * kept rendering back (keepRendering): the engine runs once, and each object is rendered
+ * once, per `app.synth()` of a one-chart app and per `chart.toJson()` / `Testing.synth(chart)`.
+ * Then they are dropped, since code may change the app before the next synth: an app of
+ * several charts is rendered once per chart.
  */
 function renderedApp(root: IConstruct): RenderedApp {
   if (current?.root === root) return current.app;
   const objects = root.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
-  const manifests = objects.map((o) => {
-    const json = o.toJson();
-    keepRendering(o, json);
-    return json;
-  });
-  const app: RenderedApp = { objects, manifests };
-  current = { root, app };
-  queueMicrotask(() => {
+  const app: RenderedApp = { objects, manifests: [] };
+  const pending = new Map<IConstruct, number>();
+  const drop = () => {
     if (current?.app === app) current = undefined;
-  });
+    dropKeptRenderings();
+  };
+  for (const o of objects) {
+    const json = o.toJson();
+    (app.manifests as unknown[]).push(json);
+    const chart = Chart.of(o);
+    pending.set(chart, (pending.get(chart) ?? 0) + 1);
+    keepRendering(o, json, () => {
+      const left = pending.get(chart)! - 1;
+      pending.set(chart, left);
+      if (left === 0) drop();
+    });
+  }
+  current = { root, app };
+  queueMicrotask(drop);
   return app;
 }
 
@@ -104,6 +117,11 @@ function formatFinding(finding: Finding, object: ApiObject): string {
   return `${describeObject(finding.object)} (${object.node.path})${at}: ${finding.problem}; ${finding.fix} [${finding.rule}]`;
 }
 
+/** Whether the construct at `path` is the one at `scope` or below it. */
+function isUnder(path: string, scope: string): boolean {
+  return scope === '' || path === scope || path.startsWith(`${scope}/`);
+}
+
 // The scopes with the standard checks, by app root: a finding is reported once, by the
 // innermost of them that holds its object.
 const checkedScopes = new WeakMap<IConstruct, string[]>();
@@ -122,17 +140,17 @@ export function addStandardSynthChecks(scope: IConstruct): void {
   const root = scope.node.root;
   const scopes = checkedScopes.get(root) ?? [];
   checkedScopes.set(root, scopes);
-  const prefix = scope.node.path === '' ? '' : `${scope.node.path}/`;
-  if (scopes.includes(prefix)) return;
-  scopes.push(prefix);
+  const own = scope.node.path;
+  if (scopes.includes(own)) return;
+  scopes.push(own);
   scope.node.addValidation({
     validate: () => {
       const app = renderedApp(root);
       app.findings ??= checkObjects(app.manifests);
       return app.findings.flatMap((f) => {
         const path = app.objects[f.index].node.path;
-        const innermost = scopes.filter((p) => path.startsWith(p)).reduce((a, b) => (b.length > a.length ? b : a), '');
-        return path.startsWith(prefix) && innermost === prefix ? [formatFinding(f, app.objects[f.index])] : [];
+        const innermost = scopes.filter((p) => isUnder(path, p)).reduce((a, b) => (b.length > a.length ? b : a), '');
+        return isUnder(path, own) && innermost === own ? [formatFinding(f, app.objects[f.index])] : [];
       });
     },
   });

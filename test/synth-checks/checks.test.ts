@@ -213,19 +213,34 @@ describe('through app.synth(), as cdk8s synth runs it', () => {
 });
 
 describe('one rendering per synth', () => {
-  test('cdk8s validates once per app.synth() and once more per chart, yet each object is rendered once in all', () => {
+  test('cdk8s validates twice in app.synth() of a one-chart app, yet each object is rendered once', () => {
     const app = Testing.app();
-    for (const id of ['one', 'two']) {
-      const chart = new Chart(app, id);
-      new ApiObject(chart, 'config', { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } });
-      addStandardSynthChecks(chart);
-    }
+    const chart = new Chart(app, 'one');
+    for (const id of ['a', 'b']) new ApiObject(chart, id, { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } });
+    addStandardSynthChecks(chart);
     const toJson = jest.spyOn(ApiObject.prototype, 'toJson');
     try {
       app.synth();
       expect(toJson).toHaveBeenCalledTimes(2);
+      // Several charts: rendered once per chart (the checks cannot tell app.synth()'s next chart from a later synth).
+      new ApiObject(new Chart(app, 'two'), 'c', { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } });
+      toJson.mockClear();
+      app.synth();
+      expect(toJson).toHaveBeenCalledTimes(6);
     } finally {
       toJson.mockRestore();
     }
+  });
+
+  test('a change between two synths in one synchronous run is seen by both the checks and the output', () => {
+    const app = Testing.app();
+    const [one, two] = ['one', 'two'].map((id) => new Chart(app, id));
+    const site = new HttpdWithPostStart(one, 'web');
+    const config = new ApiObject(two, 'config', { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } });
+    expect(() => Testing.synth(one)).not.toThrow();
+    config.addJsonPatch(JsonPatch.replace('/data/a', 'c'));
+    expect(Testing.synth(two)[0].data).toEqual({ a: 'c' });
+    ApiObject.of(site.pod).addJsonPatch(JsonPatch.add('/spec/containers/0/volumeMounts/-', { name: 'nope', mountPath: '/nope' }));
+    expect(() => Testing.synth(one)).toThrow(/\[mount-without-volume\]/);
   });
 });
