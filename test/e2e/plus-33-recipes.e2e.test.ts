@@ -51,7 +51,7 @@ test(
     await waitPodReady(ns, 'plus-33-hooks');
     const page = await exec(ns, 'plus-33-hooks', 'app', ['wget', '-qO-', 'http://127.0.0.1:8080/index.html']);
     expect(page.stdout).toBe('hi from cdk8s-plus-33');
-    const pod = await getJson(['get', 'pod', '-n', ns, 'plus-33-hooks', '-o', 'json']);
+    const pod = await getJson(['pod', '-n', ns, 'plus-33-hooks']);
     await kubectl(['delete', 'pod', '-n', ns, 'plus-33-hooks', '--wait=true', '--timeout=60s']);
     // On the kit the node is this machine: the node directory is a local one.
     const files = await waitFor(
