@@ -4,23 +4,13 @@
 // run, and what they write is checked: valid 1.27 objects, no warning unless the block asks
 // for one, and what its text promises. `npm run test:consumer` builds the same blocks in a
 // real template project.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ts from 'typescript';
-import { Yaml } from 'cdk8s';
-import * as lib from '../lib';
-import * as testing from '../lib/testing';
 import { assertValidManifests } from '../lib/testing';
-import { WARNINGS_ENV } from '../lib/core/warnings';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { recipes } = require('../scripts/consumer-test/recipes.js') as {
-  recipes(): { name: string; source: string; line: number; code: string }[];
-};
+import { Manifest, RECIPES, runBlock } from './support/recipes';
 
 const root = join(__dirname, '..');
-const RECIPES = recipes();
-type Manifest = { kind: string; metadata: { name?: string; labels?: Record<string, string> }; spec?: any; data?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 test('README.md and docs/ have ts blocks, each a whole file (with imports)', () => {
   expect(RECIPES.filter((r) => r.source === 'README.md').length).toBeGreaterThanOrEqual(5);
@@ -65,54 +55,6 @@ test('every block type-checks as a whole file under the cdk8s template tsconfig'
     });
   expect(problems).toEqual([]);
 }, 120_000);
-
-/** What running one block did: the files it synthesized (by chart) and what it printed on stderr. */
-interface Run {
-  readonly charts: Record<string, Manifest[]>;
-  readonly stderr: string;
-}
-
-const MODULES: Record<string, unknown> = { 'cdk8s-pod-lifecycle': lib, 'cdk8s-pod-lifecycle/testing': testing };
-
-/** Runs a block as `cdk8s synth` would (its own outdir, warnings printed), jest's `test` run at once. */
-function runBlock(code: string): Run {
-  const outdir = mkdtempSync(join(root, 'node_modules', '.cache', 'readme-block-out-'));
-  const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2019 } }).outputText;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const requireBlock = (name: string) => MODULES[name] ?? require(name);
-  const env = { outdir: process.env.CDK8S_OUTDIR, warnings: process.env[WARNINGS_ENV] };
-  let stderr = '';
-  const write = process.stderr.write;
-  const log = console.log;
-  process.env.CDK8S_OUTDIR = outdir;
-  delete process.env[WARNINGS_ENV];
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-  console.log = () => undefined;
-  try {
-    const runNow = (_name: string, fn: () => void) => fn();
-    new Function('require', 'module', 'exports', 'test', 'it', 'describe', 'expect', js)(
-      requireBlock,
-      { exports: {} },
-      {},
-      runNow,
-      runNow,
-      runNow,
-      expect,
-    );
-    const charts: Record<string, Manifest[]> = {};
-    for (const file of readdirSync(outdir).filter((f) => f.endsWith('.k8s.yaml'))) {
-      charts[file.replace(/\.k8s\.yaml$/, '')] = Yaml.load(join(outdir, file)) as Manifest[];
-    }
-    return { charts, stderr };
-  } finally {
-    process.stderr.write = write;
-    console.log = log;
-    process.env.CDK8S_OUTDIR = env.outdir;
-    if (env.warnings === undefined) delete process.env[WARNINGS_ENV];
-    else process.env[WARNINGS_ENV] = env.warnings;
-    rmSync(outdir, { recursive: true, force: true });
-  }
-}
 
 const byKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => m.kind === kind);
 /** The script of a container's postStart exec hook. */
