@@ -5,6 +5,7 @@ import * as kplus from 'cdk8s-plus-27';
 import {
   GitCertificateAuthority,
   GitClonedSiteInit,
+  GitCredentials,
   HttpdWithPostStart,
   PreStopAuditCollector,
   PreStopAuditedPod,
@@ -188,6 +189,8 @@ export interface GitSiteOptions {
   readonly caBundle?: string;
   /** The drain delay as the kubelet's preStop `sleep` action (drainWithSleepAction, 1.30+). @default - the library's exec sleep of 5 s */
   readonly drainSleepActionSeconds?: number;
+  /** Credentials for a private repository. @default - none */
+  readonly credentials?: GitCredentials;
 }
 
 /** GitClonedSiteInit, one replica, ClusterIP. */
@@ -205,6 +208,7 @@ export function gitSite(options: GitSiteOptions): { chart: Chart; site: GitClone
     nativeSidecar: options.nativeSidecar,
     afterUpdateCommand: options.afterUpdateCommand,
     submodules: options.submodules,
+    credentials: options.credentials,
     certificateAuthority:
       options.caBundle === undefined
         ? undefined
