@@ -2,8 +2,10 @@ import { Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PropContext } from '../core/errors';
+import { withContainerLog } from '../core/hook-log';
 import { addRawJsonPatch, containerPointer, markOutsideCheckedFields } from '../core/manifest-patches';
 import { checkWholeSeconds } from '../core/prop-checks';
+import { sh, ShellScript } from '../core/shell';
 import { Warnings } from '../core/warnings';
 import { addSynthCheck, problemsWithCode } from '../synth-checks/checks';
 import { gracePeriodProblems, gracePeriodRule, GracePeriodRequirement, sleepActionProblems } from '../synth-checks/grace-period';
@@ -64,7 +66,8 @@ export interface DrainDelay {
   /** Whether the delay is the kubelet's `sleep` action (written by a raw patch) rather than an exec. */
   readonly sleepAction: boolean;
   /**
-   * The exec command of the hook (`['sleep', '<seconds>']`), for any cdk8s-plus version's
+   * The exec command of the hook (`/bin/sh -c` running `sleep <seconds>`, its start and end
+   * written to the container's log as `[drain-delay]` lines), for any cdk8s-plus version's
    * `Handler.fromCommand`.
    * @default - none: no delay, or the sleep action
    */
@@ -118,7 +121,7 @@ export function drainDelay(ctx: PropContext, containerName: string, options: Dra
   };
   const gracePeriodSeconds = checkGracePeriod(ctx, 'terminationGracePeriod', options.terminationGracePeriod, requirement, 'drainDelay');
   const sleepAction = seconds > 0 && (options.drainWithSleepAction ?? false);
-  const command = seconds > 0 && !sleepAction ? Object.freeze(['sleep', String(seconds)]) : undefined;
+  const command = seconds > 0 && !sleepAction ? drainCommand(seconds) : undefined;
   return {
     seconds,
     sleepAction,
@@ -127,6 +130,12 @@ export function drainDelay(ctx: PropContext, containerName: string, options: Dra
     gracePeriodSeconds,
     requirement,
   };
+}
+
+// The exec drain: a sleep whose start and end show in `kubectl logs` (the kubelet's sleep
+// action prints nothing anywhere).
+function drainCommand(seconds: number): readonly string[] {
+  return Object.freeze(withContainerLog('drain-delay', new ShellScript().add(sh`sleep ${seconds}`)).toCommand());
 }
 
 /**
