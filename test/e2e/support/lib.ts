@@ -8,6 +8,7 @@ export {
   PreStopAuditCollector,
   PreStopAuditedPod,
   SecurityPreset,
+  WriteFileHook,
   addRawJsonPatch,
 } from '../../../lib';
 export { buildExamples } from '../../../examples/main';
