@@ -23,7 +23,8 @@ const page = (n: number) => `<h1>load v${n}</h1>\n`;
 
 /** One scenario: deploys it once, then `runs` measured disruptions, each with a fresh generator. */
 export async function runScenario(scenario: Scenario, runs: number, commits = 3, log = console.log): Promise<RunReport[]> {
-  const ns = await createNamespace(`load-${scenario}`, 'baseline');
+  // The git server's hostPath needs a privileged namespace; the seed's root httpd, baseline.
+  const ns = await createNamespace(`load-${scenario}`, scenario.startsWith('httpd-') ? 'baseline' : 'privileged');
   const hostDir = `/tmp/load-git-${randomSuffix()}`;
   const reports: RunReport[] = [];
   try {

@@ -4,7 +4,8 @@
 // the host). The generator pod is a busybox sh loop with wget; the host follows the
 // EndpointSlices with kubectl (as an ingress controller watches them) and writes the ready
 // IPs into the generator pod's /tmp/ips whenever they change.
-import { Json, apply, kubectl, objectsYaml, sleep, waitPodReady } from '../../test/e2e/support/kube';
+import { ChildProcess, spawn } from 'node:child_process';
+import { Json, apply, kubectl, kubectlPath, objectsYaml, sleep, waitPodReady } from '../../test/e2e/support/kube';
 
 // One request per loop: round-robin over the IPs in /tmp/ips. Each record is
 // `R <uptime cs> <ip> ok|fail <latency cs>`; a failure adds `E <uptime cs> <ip> <wget's message>`.
@@ -53,65 +54,60 @@ export function generatorPod(namespace: string, name: string, maxSeconds: number
   };
 }
 
-/** The ready addresses of a Service's EndpointSlices, sorted: what an ingress controller sends to. */
-export async function readyIps(namespace: string, service: string): Promise<string[]> {
-  const r = await kubectl(
-    [
-      'get',
-      'endpointslices',
-      '-n',
-      namespace,
-      '-l',
-      `kubernetes.io/service-name=${service}`,
-      '-o',
-      'jsonpath={range .items[*].endpoints[?(@.conditions.ready==true)]}{.addresses[0]}{"\\n"}{end}',
-    ],
-    { timeoutMs: 15_000 },
-  );
-  return r.stdout.split('\n').filter(Boolean).sort();
-}
-
-/** Follows the Service's ready endpoints into the generator until stopped. */
+/**
+ * Follows the Service's ready endpoints into the generator until stopped, as an ingress
+ * controller does: a watch of its EndpointSlice (`kubectl get --watch`, one line of ready
+ * addresses per change) streamed into the generator pod by one long `kubectl exec`, which
+ * replaces /tmp/ips atomically per line. One EndpointSlice per Service (up to 100 endpoints).
+ */
 export class EndpointFollower {
-  private stopped = false;
-  private readonly done: Promise<void>;
-  /** How many times the generator's list was replaced. */
+  private readonly watcher: ChildProcess;
+  private readonly pusher: ChildProcess;
+  /** How many endpoint changes were pushed to the generator. */
   public updates = 0;
 
-  public constructor(
-    private readonly namespace: string,
-    private readonly service: string,
-    private readonly generator: string,
-    private readonly intervalMs = 250,
-  ) {
-    this.done = this.loop();
-  }
-
-  private async loop(): Promise<void> {
+  public constructor(namespace: string, service: string, generator: string) {
+    const push = 'while IFS= read -r l; do printf "%s\\n" $l >/tmp/ips.new && mv /tmp/ips.new /tmp/ips; done';
+    this.pusher = spawn(kubectlPath(), ['exec', '-i', '-n', namespace, generator, '--', 'sh', '-c', push], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    this.pusher.stdin!.on('error', () => undefined);
+    this.watcher = spawn(
+      kubectlPath(),
+      [
+        'get',
+        'endpointslices',
+        '-n',
+        namespace,
+        '-l',
+        `kubernetes.io/service-name=${service}`,
+        '--watch',
+        '-o',
+        'jsonpath={range .endpoints[?(@.conditions.ready==true)]}{.addresses[0]}{" "}{end}{"\\n"}',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     let last = '';
-    while (!this.stopped) {
-      try {
-        const ips = (await readyIps(this.namespace, this.service)).join('\n');
-        if (ips !== last) {
-          const push = 'cat >/tmp/ips.new && mv /tmp/ips.new /tmp/ips';
-          await kubectl(['exec', '-i', '-n', this.namespace, this.generator, '--', 'sh', '-c', push], {
-            input: `${ips}\n`,
-            timeoutMs: 15_000,
-          });
-          last = ips;
-          this.updates++;
-        }
-      } catch {
-        // A slow or failed kubectl: try again at the next tick; the generator keeps the old list.
+    let buffer = '';
+    this.watcher.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        const ips = line.trim().split(/\s+/).filter(Boolean).sort().join(' ');
+        if (ips === last) continue;
+        last = ips;
+        this.updates++;
+        this.pusher.stdin!.write(`${ips}\n`);
       }
-      await sleep(this.intervalMs);
-    }
+    });
   }
 
-  /** Stops following. */
+  /** Stops following (ends both kubectl processes). */
   public async stop(): Promise<void> {
-    this.stopped = true;
-    await this.done;
+    this.watcher.kill('SIGTERM');
+    this.pusher.stdin!.end();
+    this.pusher.kill('SIGTERM');
   }
 }
 
