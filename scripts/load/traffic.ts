@@ -56,8 +56,8 @@ export function generatorPod(namespace: string, name: string, maxSeconds: number
 
 /**
  * Follows the Service's ready endpoints into the generator until stopped, as an ingress
- * controller does: a watch of its EndpointSlice (`kubectl get --watch`, one line of ready
- * addresses per change) streamed into the generator pod by one long `kubectl exec`, which
+ * controller does: a watch of its EndpointSlice (`kubectl get --watch`, one line of
+ * addresses and their ready conditions per change) streamed into the generator pod by one long `kubectl exec`, which
  * replaces /tmp/ips atomically per line. One EndpointSlice per Service (up to 100 endpoints).
  */
 export class EndpointFollower {
@@ -82,8 +82,10 @@ export class EndpointFollower {
         '-l',
         `kubernetes.io/service-name=${service}`,
         '--watch',
+        '--no-headers',
+        // Not jsonpath: under --watch kubectl prints it for the first object only.
         '-o',
-        'jsonpath={range .endpoints[?(@.conditions.ready==true)]}{.addresses[0]}{" "}{end}{"\\n"}',
+        'custom-columns=A:.endpoints[*].addresses[0],R:.endpoints[*].conditions.ready',
       ],
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
@@ -94,7 +96,13 @@ export class EndpointFollower {
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
       for (const line of lines) {
-        const ips = line.trim().split(/\s+/).filter(Boolean).sort().join(' ');
+        const [addresses = '', ready = ''] = line.trim().split(/\s+/);
+        const flags = ready.split(',');
+        const ips = addresses
+          .split(',')
+          .filter((ip, i) => ip !== '<none>' && flags[i] === 'true')
+          .sort()
+          .join(' ');
         if (ips === last) continue;
         last = ips;
         this.updates++;
