@@ -8,6 +8,7 @@ export {
   PreStopAuditCollector,
   PreStopAuditedPod,
   SecurityPreset,
+  Warnings,
   WriteFileHook,
   addRawJsonPatch,
 } from '../../../lib';
