@@ -171,16 +171,18 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
       }
     })();
     const waves = Math.ceil(options.pods / options.wave);
-    // Kill moments: random, spread over the waves (about 25 s per wave on the kit).
-    const killAt = Array.from({ length: options.kills }, () => started + Math.random() * waves * 25_000).sort((a, b) => a - b);
-    const chaos = (async () => {
-      for (let k = 0; k < killAt.length; k++) {
-        while (Date.now() < killAt[k] && !chaosDone) await sleep(200);
+    // Kill moments: while a wave's flag files arrive and are cleaned up, at a random moment
+    // within 3 poll intervals of the wave's stop; the kills spread evenly over the waves.
+    let killed = 0;
+    const killDuringWave = async (w: number) => {
+      const due = Math.round(((w + 1) * options.kills) / waves) - killed;
+      for (let k = 0; k < due; k++) {
+        await sleep(Math.random() * options.pollSeconds * 3000);
         killTimes.push(Date.now() / 1000);
-        kills.push(await kill(ns, KILLS[k % KILLS.length]).catch((e) => `kill failed: ${e}`));
+        kills.push(await kill(ns, KILLS[killed++ % KILLS.length]).catch((e) => `kill failed: ${e}`));
         log(kills[kills.length - 1]);
       }
-    })();
+    };
     for (let w = 0; w < waves; w++) {
       const label = `w${w}`;
       const wave = all.filter(
@@ -193,13 +195,14 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
       });
       const pods = await getJson(['pods', '-n', ns, '-l', `chaos-wave=${label}`]);
       for (const p of pods.items) uids.set(p.metadata.uid, p.metadata.name);
+      const chaos = killDuringWave(w);
       await kubectl(['delete', 'pod', '-n', ns, '-l', `chaos-wave=${label}`, '--wait=true', '--timeout=90s'], {
         timeoutMs: 100_000,
         allowFail: true,
       });
+      await chaos;
       log(`wave ${w}: ${pods.items.length} pods stopped`);
     }
-    await chaos;
     // Every flag file cleaned: none left outside processed/ (new, processing/, failed/), bounded.
     const countTxt = (d: string, skip?: string): number =>
       existsSync(d)
