@@ -129,7 +129,12 @@ function cgroupReading(containerId: string): { cpuNs: number; maxBytes: number }
 const KILLS = ['delete', 'sigkill-shell', 'kill-sandbox'] as const;
 
 async function kill(ns: string, method: (typeof KILLS)[number]): Promise<string> {
-  const pod = await collectorPod(ns);
+  // The collector may still be restarting after the previous kill: wait for it (bounded).
+  let pod: Json | undefined;
+  for (let i = 0; i < 60 && !pod; i++) {
+    pod = await collectorPod(ns);
+    if (!pod) await sleep(500);
+  }
   if (!pod) return `${method}: no running collector`;
   const ctr = (...args: string[]) => run(CTR, ['--address', CONTAINERD, '-n', 'k8s.io', ...args], { timeoutMs: 20_000, allowFail: true });
   if (method === 'delete') await kubectl(['delete', 'pod', '-n', ns, pod.metadata.name, '--wait=false']);
