@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GitClonedSiteInit } from '../../lib';
 import { BenchEntry } from '../entry';
-import { httpdProbes, withoutEmptyExternalIps } from '../hand-written';
+import { DRAIN_COMMAND, httpdProbes, withoutEmptyExternalIps } from '../hand-written';
 
 /**
  * GitClonedSiteInit against what a user writes without it: a Deployment, a Service and a PodDisruptionBudget
@@ -44,7 +44,7 @@ export const gitClonedSiteInit: BenchEntry = {
       image: 'httpd:2.4.69',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['httpd-foreground', '-c', 'DocumentRoot "/usr/local/apache2/htdocs/site"'],
-      lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '5']) },
+      lifecycle: { preStop: kplus.Handler.fromCommand([...DRAIN_COMMAND]) },
       ...httpdProbes('/'),
       ports: [{ number: 80, name: 'http' }],
       resources: {

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { HttpdWithPostStart } from '../../lib';
 import { BenchEntry } from '../entry';
-import { httpdProbes, withoutEmptyExternalIps } from '../hand-written';
+import { DRAIN_COMMAND, httpdProbes, withHookLog, withoutEmptyExternalIps } from '../hand-written';
 
 /**
  * HttpdWithPostStart against what a user writes without it: a Pod and a Service from
@@ -50,7 +50,10 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
         cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
         memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
       },
-      lifecycle: { postStart: kplus.Handler.fromCommand(['/bin/sh', '-c', script]), preStop: kplus.Handler.fromCommand(['sleep', '5']) },
+      lifecycle: {
+        postStart: kplus.Handler.fromCommand(['/bin/sh', '-c', withHookLog('post-start-page', script)]),
+        preStop: kplus.Handler.fromCommand([...DRAIN_COMMAND]),
+      },
       ...httpdProbes('/index.html'),
       volumeMounts: [
         { path: '/usr/local/apache2/htdocs', volume: kplus.Volume.fromEmptyDir(scope, 'HtdocsVolume', 'htdocs'), readOnly: false },

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { FlagFileDirectory, PreStopAuditCollector, PreStopAuditedPod } from '../../lib';
 import { BenchEntry } from '../entry';
-import { httpdProbes, withoutEmptyExternalIps } from '../hand-written';
+import { httpdProbes, withHookLog, withoutEmptyExternalIps } from '../hand-written';
 
 /**
  * PreStopAuditedPod + PreStopAuditCollector (sharing one FlagFileDirectory, as in
@@ -70,7 +70,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
         memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
       },
       lifecycle: {
-        postStart: kplus.Handler.fromCommand(['/bin/sh', '-c', postStart]),
+        postStart: kplus.Handler.fromCommand(['/bin/sh', '-c', withHookLog('post-start-page', postStart)]),
         preStop: kplus.Handler.fromCommand(['/bin/sh', '-c', PRE_STOP]),
       },
       ...httpdProbes('/index.html'),
@@ -161,7 +161,9 @@ const CLEANUP =
   '"$POD_NAMESPACE" "$POD_NAME" "$POD_UID" "$CONTAINER_NAME" "$STOPPED_AT" "$NODE_NAME"';
 
 // The preStop flag-file script for container 'httpd' and /preStopScriptOutput, typed out.
-const PRE_STOP = `set -eu
+const PRE_STOP = withHookLog(
+  'pre-stop-flag',
+  `set -eu
 LC_ALL=C
 export LC_ALL
 now=$(date -u '+%Y-%m-%dT%H:%M:%SZ %Y%m%dT%H%M%SZ %a %b %e %H:%M:%S UTC %Y')
@@ -198,7 +200,8 @@ printf 'the date is %s\\n' "$human_date"
 printf 'the pod %s has been terminated\\n' "\${f_pod:-unknown}"
 } > "$tmp"
 mv -f "$tmp" '/preStopScriptOutput/'"$file"
-`;
+`,
+);
 
 // The collector loop for /preStopScriptOutput (poll 5 s, 3 attempts, 60 s timeout) running
 // CLEANUP, typed out (the cleanup command is single-quoted in it).

@@ -2,9 +2,11 @@ import { Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PropContext } from '../core/errors';
+import { withContainerLog } from '../core/hook-log';
 import { addRawJsonPatch, containerPointer } from '../core/manifest-patches';
 import { DEFAULT_GRACE_PERIOD_SECONDS } from '../core/pod-spec';
 import { checkWholeSeconds } from '../core/prop-checks';
+import { sh, ShellScript } from '../core/shell';
 import { Warnings } from '../core/warnings';
 import { addStandardSynthChecks } from '../synth-checks/checks';
 import { addGracePeriodCheck, gracePeriodRule, GracePeriodRequirement } from '../synth-checks/grace-period';
@@ -62,7 +64,8 @@ export interface DrainDelay {
   /** Whether the delay is the kubelet's `sleep` action (written by a raw patch) rather than an exec. */
   readonly sleepAction: boolean;
   /**
-   * The exec command of the hook (`['sleep', '<seconds>']`), for any cdk8s-plus version's
+   * The exec command of the hook (`/bin/sh -c` running `sleep <seconds>`, its start and end
+   * written to the container's log as `[drain-delay]` lines), for any cdk8s-plus version's
    * `Handler.fromCommand`.
    * @default - none: no delay, or the sleep action
    */
@@ -129,7 +132,7 @@ function drainOf(ctx: PropContext, containerName: string, options: DrainOptions)
   };
   const gracePeriodSeconds = checkGracePeriod(ctx, 'terminationGracePeriod', options.terminationGracePeriod, requirement, 'drainDelay');
   const sleepAction = seconds > 0 && (options.drainWithSleepAction ?? false);
-  const command = seconds > 0 && !sleepAction ? Object.freeze(['sleep', String(seconds)]) : undefined;
+  const command = seconds > 0 && !sleepAction ? drainCommand(seconds) : undefined;
   return {
     seconds,
     sleepAction,
@@ -147,6 +150,12 @@ export interface DrainDelayOptions extends DrainOptions {
    * @default 'httpd'
    */
   readonly containerName?: string;
+}
+
+// The exec drain: a sleep whose start and end show in `kubectl logs` (the kubelet's sleep
+// action prints nothing anywhere).
+function drainCommand(seconds: number): readonly string[] {
+  return Object.freeze(withContainerLog('drain-delay', new ShellScript().add(sh`sleep ${seconds}`)).toCommand());
 }
 
 /**

@@ -82,6 +82,7 @@ export function postStartPageHook(ctx: PropContext, options: PostStartPageOption
       ...(options.contentFrom ? { copyFrom: `${mountPath}/${source}` } : { content: options.content ?? DEFAULT_POST_START_CONTENT }),
       prependDate: options.prependDate ?? options.contentFrom === undefined,
       shell: options.shell,
+      logName: 'post-start-page',
     },
     ctx,
   );

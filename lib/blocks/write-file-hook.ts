@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { PropContext } from '../core/errors';
 import { checkAbsolutePath, checkEach, checkExecArgs, checkUnicodeText, checkWrittenFilePath } from '../core/prop-checks';
+import { withContainerLog } from '../core/hook-log';
 import { atomicWriteChecked, printLines, printText, sh, ShellCode, ShellScript } from '../core/shell';
 
 /** Properties of a {@link WriteFileHook}. */
@@ -35,6 +36,12 @@ export interface WriteFileHookProps {
    * @default '/bin/sh'
    */
   readonly shell?: string;
+  /**
+   * The name that prefixes the hook's lines in the container's log: the hook writes what it
+   * prints and its exit status to `kubectl logs` (see `withContainerLog`).
+   * @default 'write-file'
+   */
+  readonly logName?: string;
 }
 
 /**
@@ -71,7 +78,8 @@ export class WriteFileHook {
     if (copyFrom !== undefined) parts.push(sh`cat ${copyFrom}`);
     else parts.push(typeof content === 'string' ? printText(content) : printLines(content));
     const producer = ShellCode.lines(parts);
-    this.script = new ShellScript({ shell }).add(atomicWriteChecked(path, producer));
+    const logName = checkUnicodeText(ctx, 'logName', props.logName ?? 'write-file');
+    this.script = withContainerLog(logName, new ShellScript({ shell }).add(atomicWriteChecked(path, producer)));
     checkExecArgs(
       ctx,
       copyFrom === undefined ? 'content' : 'path',

@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { withContainerLog } from '../core/hook-log';
 import { atomicWriteInto, printLines, sh, ShellCode, ShellScript } from '../core/shell';
 import { DOWNWARD_API_SANITIZERS, FLAG_FIELDS, FLAG_FILE_EXTENSION, FLAG_HEADER_PRINTER } from './flag-file';
 
@@ -91,6 +92,8 @@ file=$name_pod.$name_uid.$stamp.$$${FLAG_FILE_EXTENSION}`,
     envVariables[field.env] = kplus.EnvValue.fromFieldRef(field.fieldRef);
     envFieldRefs[field.env] = field.fieldRef;
   }
-  const command = Object.freeze(script.toCommand());
-  return { script, command, handler: kplus.Handler.fromCommand([...command]), envVariables, envFieldRefs, delaySeconds };
+  // Its lines and exit status go to the container's log, prefixed `[pre-stop-flag]`.
+  const logged = withContainerLog('pre-stop-flag', script);
+  const command = Object.freeze(logged.toCommand());
+  return { script: logged, command, handler: kplus.Handler.fromCommand([...command]), envVariables, envFieldRefs, delaySeconds };
 }

@@ -40,7 +40,11 @@ describe.each(CONSTRUCTS)('%s drains before httpd stops', (_name, build) => {
 
   test('by default: an exec sleep of 5 s in preStop, in a 30 s grace period', () => {
     const { spec, httpd } = synth();
-    expect(httpd.lifecycle.preStop).toEqual({ exec: { command: ['sleep', '5'] } });
+    const [shell, flag, script] = httpd.lifecycle.preStop.exec.command;
+    expect([shell, flag]).toEqual(['/bin/sh', '-c']);
+    // The sleep, wrapped so that its start and end show in `kubectl logs` (test/core/hook-log.test.ts).
+    expect(script).toContain("\nset -eu\nsleep '5'\n)");
+    expect(script).toContain("hook_log_name='drain-delay'");
     expect(spec.terminationGracePeriodSeconds).toBe(30);
   });
 
@@ -50,7 +54,7 @@ describe.each(CONSTRUCTS)('%s drains before httpd stops', (_name, build) => {
 
   test('a longer delay with a grace period that covers it', () => {
     const { spec, httpd } = synth({ drainDelay: Duration.seconds(40), terminationGracePeriod: Duration.seconds(45) });
-    expect(httpd.lifecycle.preStop.exec.command).toEqual(['sleep', '40']);
+    expect(httpd.lifecycle.preStop.exec.command[2]).toContain("\nset -eu\nsleep '40'\n)");
     expect(spec.terminationGracePeriodSeconds).toBe(45);
   });
 

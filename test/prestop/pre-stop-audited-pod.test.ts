@@ -77,7 +77,7 @@ describe('synthesized objects', () => {
     expect(synth().container.lifecycle.preStop.exec.command[2]).not.toContain('sleep');
     const { pod, container } = synth({ preStopDelay: Duration.seconds(20), terminationGracePeriod: Duration.minutes(1) });
     expect(pod.spec.terminationGracePeriodSeconds).toBe(60);
-    expect(container.lifecycle.preStop.exec.command[2]).toMatch(/^set -eu\nsleep '20'\n/);
+    expect(container.lifecycle.preStop.exec.command[2]).toMatch(/\(\nset -eu\nsleep '20'\n/);
   });
 
   test('a grace period of exactly preStopDelay plus the write margin is enough', () => {

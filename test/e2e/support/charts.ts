@@ -5,6 +5,7 @@ import * as kplus from 'cdk8s-plus-27';
 import {
   GitCertificateAuthority,
   GitClonedSiteInit,
+  GitCredentials,
   HttpdWithPostStart,
   PreStopAuditCollector,
   PreStopAuditedPod,
@@ -37,7 +38,7 @@ export const HOSTILE_LINES: readonly string[] = [
  * probe asks the same question from inside the pod, over loopback: does httpd answer `path`
  * with 200? No liveness probe: the suite's pods live for a minute.
  */
-function kitProbes(path: string): { readiness: kplus.Probe; liveness: false } {
+export function kitProbes(path: string): { readiness: kplus.Probe; liveness: false } {
   const script =
     'exec 3<>/dev/tcp/127.0.0.1/80 && printf \'GET %s HTTP/1.0\\r\\n\\r\\n\' "$1" >&3 && IFS= read -r status <&3 && case $status in *" 200 "*) exit 0 ;; esac; exit 1';
   return {
@@ -188,6 +189,12 @@ export interface GitSiteOptions {
   readonly caBundle?: string;
   /** The drain delay as the kubelet's preStop `sleep` action (drainWithSleepAction, 1.30+). @default - the library's exec sleep of 5 s */
   readonly drainSleepActionSeconds?: number;
+  /** Credentials for a private repository. @default - none */
+  readonly credentials?: GitCredentials;
+  /** @default 1 */
+  readonly replicas?: number;
+  /** No readiness probe and no drain delay (the baseline of the load harness). @default false */
+  readonly bare?: boolean;
 }
 
 /** GitClonedSiteInit, one replica, ClusterIP. */
@@ -196,7 +203,7 @@ export function gitSite(options: GitSiteOptions): { chart: Chart; site: GitClone
   const site = new GitClonedSiteInit(chart, 'site', {
     repository: options.repository,
     ref: options.ref,
-    replicas: 1,
+    replicas: options.replicas ?? 1,
     deploymentName: options.name,
     serviceName: options.name,
     serviceType: kplus.ServiceType.CLUSTER_IP,
@@ -205,6 +212,7 @@ export function gitSite(options: GitSiteOptions): { chart: Chart; site: GitClone
     nativeSidecar: options.nativeSidecar,
     afterUpdateCommand: options.afterUpdateCommand,
     submodules: options.submodules,
+    credentials: options.credentials,
     certificateAuthority:
       options.caBundle === undefined
         ? undefined
@@ -214,7 +222,7 @@ export function gitSite(options: GitSiteOptions): { chart: Chart; site: GitClone
     ...(options.drainSleepActionSeconds === undefined
       ? {}
       : { drainDelay: Duration.seconds(options.drainSleepActionSeconds), drainWithSleepAction: true }),
-    ...kitProbes('/'),
+    ...(options.bare ? { readiness: false, liveness: false, drainDelay: Duration.seconds(0) } : kitProbes('/')),
   });
   return { chart, site };
 }

@@ -8,6 +8,8 @@ export {
   PreStopAuditCollector,
   PreStopAuditedPod,
   SecurityPreset,
+  Warnings,
+  WriteFileHook,
   addRawJsonPatch,
 } from '../../../lib';
 export { buildExamples } from '../../../examples/main';
