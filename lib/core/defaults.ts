@@ -46,13 +46,7 @@ export const DEFAULT_SECURITY_PRESETS = {
    * non-root start just serves as that user.
    */
   httpd: SecurityPreset.restricted({ unprivilegedPortStart: HTTPD.port }),
-  /**
-   * httpd writing to a `DirectoryOrCreate` hostPath: root (the directory's owner, so no
-   * DAC_OVERRIDE is needed) with only the capabilities httpd uses when started as root:
-   * bind port 80, switch its workers to `www-data`, signal them.
-   */
-  auditedHttpd: SecurityPreset.baselineRoot({ addCapabilities: ['NET_BIND_SERVICE', 'SETUID', 'SETGID', 'KILL'] }),
-  /** The collector moves root-owned files in a root-owned 0755 directory: root, all capabilities dropped. */
+  /** The collector moves files in root-owned directories and keeps `incoming/` at mode 1733: root, all capabilities dropped. */
   collector: SecurityPreset.baselineRoot(),
   /** The git containers: Pod Security "restricted" as `nobody` (65534). */
   git: SecurityPreset.restricted({ user: GIT_IMAGE_USER, group: GIT_IMAGE_USER }),

@@ -45,12 +45,12 @@ export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOpti
    */
   readonly flagDirectory?: FlagFileDirectory;
   /**
-   * Security context of the pod and container. The hook writes into a `hostPath`
-   * directory that `DirectoryOrCreate` makes root-owned 0755, so the default runs httpd as
-   * root; a non-root preset needs a directory its user can write (see the README).
-   * @default DEFAULT_SECURITY_PRESETS.auditedHttpd: root, all capabilities dropped but NET_BIND_SERVICE,
-   *   SETUID, SETGID and KILL (httpd's), read-only root filesystem, no privilege
-   *   escalation, seccomp RuntimeDefault
+   * Security context of the pod and container. The hook writes into the flag directory's
+   * `incoming/`, which the collector keeps at mode 1733 (writable by every user), so httpd
+   * runs without root, as {@link HttpdWithPostStart} does. An audited pod stopped on a node
+   * before the collector ever ran there finds `incoming/` root-owned 0755 and writes no
+   * flag file.
+   * @default DEFAULT_SECURITY_PRESETS.httpd: Pod Security "restricted", user and group 10001
    */
   readonly securityPreset?: SecurityPreset;
   /**
@@ -176,7 +176,7 @@ export class PreStopAuditedPod extends Construct {
       name: containerName,
       resources: props.resources,
       imagePullPolicy: props.imagePullPolicy,
-      securityPreset: props.securityPreset ?? DEFAULT_SECURITY_PRESETS.auditedHttpd,
+      securityPreset: props.securityPreset ?? DEFAULT_SECURITY_PRESETS.httpd,
       lifecycle: { postStart: this.postStartHook?.handler, preStop: this.preStopHook.handler },
       envVariables: { ...this.preStopHook.envVariables },
       // Ready once the postStart hook wrote its page; without it, the (empty) document root.
@@ -184,7 +184,7 @@ export class PreStopAuditedPod extends Construct {
       liveness: props.liveness,
       startup: props.startup,
       volumeMounts: [
-        { path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') },
+        { path: this.flagDirectory.mountPath, volume: this.flagDirectory.incomingVolume(this, 'FlagFileVolume') },
         ...(pageSource ? [postStartPageMount(this, props.postStartContentFrom)!] : []),
       ],
     }).container;
