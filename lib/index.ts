@@ -68,7 +68,7 @@ export {
   type BaselineRootPresetOptions,
 } from './core/security-preset';
 export { IMAGE_PINS, HTTPD, GIT_IMAGE_USER } from './core/images';
-export { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from './core/defaults';
+export { DEFAULT_GIT_SITE_SIZE_LIMIT, DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from './core/defaults';
 
 // synth-checks: rules on the final state of the app
 export {
@@ -117,6 +117,7 @@ export {
   type GitCredentialFiles,
   type GitSubmodules,
   GIT_CLONE_LAYOUT,
+  GIT_NETWORK_LIMITS,
 } from './git-site/git-clone-script';
 export {
   GitCredentials,

@@ -24,6 +24,9 @@ function resources(cpuMillis: [number, number], memoryMebibytes: [number, number
   });
 }
 
+/** The default `sizeLimit` of a git site's emptyDir (`siteSizeLimit`): 1 GiB. */
+export const DEFAULT_GIT_SITE_SIZE_LIMIT = Size.gibibytes(1);
+
 /**
  * The default compute resources of the containers the library adds. cdk8s-plus-27's own
  * default (1 CPU and 512Mi requested) would reserve far more than any of them uses.
@@ -31,8 +34,16 @@ function resources(cpuMillis: [number, number], memoryMebibytes: [number, number
 export const DEFAULT_RESOURCES = {
   /** httpd serving a small static site: requests 50m CPU / 64Mi, limits 500m / 256Mi. */
   httpd: resources([50, 500], [64, 256]),
-  /** A shallow clone of a site: requests 50m CPU / 64Mi, limits 500m / 512Mi. */
-  git: resources([50, 500], [64, 512]),
+  /**
+   * A shallow clone of a site: requests 50m CPU / 64Mi, limits 500m / 512Mi, and an
+   * ephemeral-storage limit of 2Gi: room for the site volume ({@link DEFAULT_GIT_SITE_SIZE_LIMIT})
+   * and HOME, which count toward the pod's ephemeral storage, whose limit is the sum of its
+   * containers' limits (cdk8s-plus-27 writes this limit in whole GiB).
+   */
+  git: Object.freeze({
+    ...resources([50, 500], [64, 512]),
+    ephemeralStorage: Object.freeze({ limit: Size.gibibytes(2) }),
+  }),
   /** The flag-file collector and its cleanup: requests 10m CPU / 16Mi, limits 100m / 64Mi. */
   collector: resources([10, 100], [16, 64]),
 } as const;

@@ -115,7 +115,7 @@ export class GitClonedSiteInit extends Construct {
     if (props.spreadAcrossNodes ?? replicas > 1) {
       this.deployment.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
     }
-    const volume = gitSiteVolume(this);
+    const volume = gitSiteVolume(this, props.siteSizeLimit);
     // httpd reads the tree through the symlink: the stock httpd.conf grants access to
     // htdocs and follows symlinks, and a symlink in DocumentRoot is resolved per request,
     // so each switch is seen at once. Read-only: only the git containers write.
