@@ -350,7 +350,8 @@ describe('the loop across restarts and under load (sh)', () => {
       process.kill(Number(readFileSync(`${record}.blocked`, 'utf8')), 'SIGKILL');
       expect(list(processed)).toEqual([names[0]]);
       expect(list(processing)).toEqual([names[1], names[2]]);
-      expect(list(join(attempts, '1'))).toEqual([names[1]]);
+      // pod-001's mark goes at the end of a pass, which the kill cut short.
+      expect(list(join(attempts, '1'))).toEqual([names[0], names[1]]);
 
       writeFileSync(`${record}.unblock`, '');
       expect(runCollector(command, 'sh').status).toBe(0);
