@@ -17,10 +17,11 @@ export function defaultPullPolicy(image: string): kplus.ImagePullPolicy {
 }
 
 // Read-only values (cdk8s-plus only reads them when it renders), so every container shares them.
-function resources(cpuMillis: [number, number], memoryMebibytes: [number, number]): kplus.ContainerResources {
+function resources(cpuMillis: [number, number], memoryMebibytes: [number, number], ephemeralLimit?: Size): kplus.ContainerResources {
   return Object.freeze({
     cpu: Object.freeze({ request: kplus.Cpu.millis(cpuMillis[0]), limit: kplus.Cpu.millis(cpuMillis[1]) }),
     memory: Object.freeze({ request: Size.mebibytes(memoryMebibytes[0]), limit: Size.mebibytes(memoryMebibytes[1]) }),
+    ...(ephemeralLimit ? { ephemeralStorage: Object.freeze({ limit: ephemeralLimit }) } : {}),
   });
 }
 
@@ -40,10 +41,7 @@ export const DEFAULT_RESOURCES = {
    * and HOME, which count toward the pod's ephemeral storage, whose limit is the sum of its
    * containers' limits (cdk8s-plus-27 writes this limit in whole GiB).
    */
-  git: Object.freeze({
-    ...resources([50, 500], [64, 512]),
-    ephemeralStorage: Object.freeze({ limit: Size.gibibytes(2) }),
-  }),
+  git: resources([50, 500], [64, 512], Size.gibibytes(2)),
   /** The flag-file collector and its cleanup: requests 10m CPU / 16Mi, limits 100m / 64Mi. */
   collector: resources([10, 100], [16, 64]),
 } as const;
