@@ -54,7 +54,7 @@ export {
   type BaselineRootPresetOptions,
 } from './core/security-preset';
 export { IMAGE_PINS, HTTPD } from './core/images';
-export { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from './core/defaults';
+export { DEFAULT_GIT_SITE_SIZE_LIMIT, DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from './core/defaults';
 
 // synth-checks: the rules engine at synth time
 export { addSynthCheck, addStandardSynthChecks, type SynthCheck, type SynthProblem, type SynthProblemCode } from './synth-checks/checks';
@@ -105,6 +105,7 @@ export {
   type GitCredentialFiles,
   type GitSubmodules,
   GIT_CLONE_LAYOUT,
+  GIT_NETWORK_LIMITS,
 } from './git-site/git-clone-script';
 export {
   GitCredentials,

@@ -81,16 +81,15 @@ const PROMISES: Record<string, (manifests: Manifest[]) => void> = {
     expect(deployment.spec.template.spec.initContainers.map((c: { name: string }) => c.name)).toContain('git-clone');
     expect(byKind(manifests, 'PodDisruptionBudget')).toHaveLength(1);
   },
-  // The default flag directory: under /var/lib, in a parent of its own, for both sides.
+  // The default flag directory: under /var/lib, in a parent of its own; the audited pod
+  // mounts only its incoming/ part, the collector all of it.
   'pre-stop': (manifests) => {
     const [pod] = byKind(manifests, 'Pod');
     const [daemonSet] = byKind(manifests, 'DaemonSet');
-    for (const spec of [pod.spec, daemonSet.spec.template.spec]) {
-      const hostPaths = [...volumes(spec).values()].flatMap((v) =>
-        'hostPath' in v ? [(v as { hostPath: { path: string } }).hostPath.path] : [],
-      );
-      expect(hostPaths).toEqual(['/var/lib/cdk8s-pod-lifecycle/flags']);
-    }
+    const hostPaths = (spec: { volumes?: { name: string }[] }) =>
+      [...volumes(spec).values()].flatMap((v) => ('hostPath' in v ? [(v as { hostPath: { path: string } }).hostPath.path] : []));
+    expect(hostPaths(pod.spec)).toEqual(['/var/lib/cdk8s-pod-lifecycle/flags/incoming']);
+    expect(hostPaths(daemonSet.spec.template.spec)).toEqual(['/var/lib/cdk8s-pod-lifecycle/flags']);
   },
   // contentFrom: the key's bytes, no date line.
   'big-page': (manifests) => {

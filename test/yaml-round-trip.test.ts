@@ -85,7 +85,7 @@ describe('every construct, with hostile and non-ASCII text in every prop that re
     podName: 'lines',
   });
   new PreStopAuditedPod(chart, 'audited', {
-    flagDirectory: flags.flagDirectory,
+    flagDirectory: flags.hookDirectory, // writes into incoming/, as the pod's mount would
     flagLines: lines,
     postStartContent: TEXTS,
     podName: 'audited',

@@ -38,7 +38,7 @@ export const gitClonedSiteInit: BenchEntry = {
       terminationGracePeriod: Duration.seconds(30),
     });
     deployment.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
-    const site = kplus.Volume.fromEmptyDir(scope, 'GitSiteVolume', 'git-site');
+    const site = kplus.Volume.fromEmptyDir(scope, 'GitSiteVolume', 'git-site', { sizeLimit: Size.gibibytes(1) });
     deployment.addContainer({
       name: 'httpd',
       image: 'httpd:2.4.69',
@@ -66,6 +66,7 @@ export const gitClonedSiteInit: BenchEntry = {
       resources: {
         cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
         memory: { request: Size.mebibytes(64), limit: Size.mebibytes(512) },
+        ephemeralStorage: { limit: Size.gibibytes(2) },
       },
       volumeMounts: [
         { path: '/git', volume: site },
@@ -120,14 +121,25 @@ export const gitClonedSiteInit: BenchEntry = {
 const CLONE = `set -eu
 umask 022
 export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_ALLOW_PROTOCOL='https'
-site_git() { git '-c' 'advice.detachedHead=false' '-c' 'core.symlinks=false' "$@"; }
+site_git() { git '-c' 'advice.detachedHead=false' '-c' 'core.symlinks=false' '-c' 'http.lowSpeedLimit=1000' '-c' 'http.lowSpeedTime=60' "$@"; }
+# A network step, named by $1, under the time limit; a timeout is logged with the remote.
+net_git() {
+  step=$1
+  shift
+  status=0
+  timeout -k 5 '300' git '-c' 'advice.detachedHead=false' '-c' 'core.symlinks=false' '-c' 'http.lowSpeedLimit=1000' '-c' 'http.lowSpeedTime=60' "$@" || status=$?
+  case $status in
+  124 | 137 | 143) printf 'git-site: %s of %s timed out after %ss\\n' "$step" 'https://github.com/mdn/beginner-html-site-styled.git' '300' >&2 ;;
+  esac
+  return "$status"
+}
 current=
 if [ -L 'site' ]; then current=$(readlink 'site'); fi
 keep=\${current%%/*}
 for old in .git-site.*; do
   if { [ -e "$old" ] || [ -L "$old" ]; } && [ "$old" != "$keep" ]; then rm -rf "$old"; fi
 done
-remote=$(site_git ls-remote -- 'https://github.com/mdn/beginner-html-site-styled.git' 'HEAD')
+remote=$(net_git ls-remote ls-remote -- 'https://github.com/mdn/beginner-html-site-styled.git' 'HEAD')
 if [ -z "$remote" ]; then
   printf 'git-site: %s has no %s\\n' 'https://github.com/mdn/beginner-html-site-styled.git' 'the default branch' >&2
   exit 1
@@ -138,8 +150,16 @@ if [ -n "$keep" ] && [ -f "$keep/remote" ] && [ "$remote" = "$(cat "$keep/remote
 fi
 new=$(mktemp -d '.git-site.XXXXXX')
 chmod 755 "$new"
-site_git clone '--quiet' '--single-branch' '--depth=1' --separate-git-dir="$new/git" -- 'https://github.com/mdn/beginner-html-site-styled.git' "$new/tree"
+net_git clone clone '--quiet' '--single-branch' '--depth=1' --separate-git-dir="$new/git" -- 'https://github.com/mdn/beginner-html-site-styled.git' "$new/tree"
 rm -f "$new/tree/.git"
+size=$(du -sk "$new")
+size=\${size%%[!0-9]*}
+if [ "$size" -gt '524288' ]; then
+  printf 'git-site: %s takes %s KiB checked out, more than maxTreeSize (%s KiB): not served
+' 'the default branch' "$size" '524288' >&2
+  rm -rf "$new"
+  exit 1
+fi
 target="$new/tree"
 if [ ! -d "$target" ]; then
   printf 'git-site: %s is not a directory in %s\\n' '' 'the default branch' >&2

@@ -57,7 +57,7 @@ printf '%s\\n' 'Page ${i}'
 mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
 `;
     const auditVolume = kplus.Volume.fromHostPath(scope, 'AuditLogVolume', 'list-of-deleted-pods', {
-      path: '/var/lib/cdk8s-pod-lifecycle/flags',
+      path: '/var/lib/cdk8s-pod-lifecycle/flags/incoming',
       type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE,
     });
     pod.addContainer({
@@ -86,18 +86,24 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
         { path: '/preStopScriptOutput', volume: auditVolume },
       ],
     });
-    // httpd starts as root and switches to daemon: baseline, not restricted.
+    // httpd as a non-root user, binding port 80 through the unprivileged-port sysctl.
     ApiObject.of(pod).addJsonPatch(
       JsonPatch.add('/spec/containers/0/securityContext', {
         allowPrivilegeEscalation: false,
-        capabilities: { add: ['KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'], drop: ['ALL'] },
+        capabilities: { drop: ['ALL'] },
         privileged: false,
         readOnlyRootFilesystem: true,
-        runAsNonRoot: false,
-        runAsUser: 0,
+        runAsGroup: 10001,
+        runAsNonRoot: true,
+        runAsUser: 10001,
         seccompProfile: { type: 'RuntimeDefault' },
       }),
-      JsonPatch.add('/spec/securityContext', { runAsNonRoot: false, seccompProfile: { type: 'RuntimeDefault' } }),
+      JsonPatch.add('/spec/securityContext', {
+        fsGroup: 10001,
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+        sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }],
+      }),
     );
     withoutEmptyExternalIps(
       new kplus.Service(scope, 'Service', {
@@ -206,23 +212,33 @@ mv -f "$tmp" '/preStopScriptOutput/'"$file"
 // The collector loop for /preStopScriptOutput (poll 5 s, 3 attempts, 60 s timeout) running
 // CLEANUP, typed out (the cleanup command is single-quoted in it).
 const COLLECTOR = `set -eu
+# Every step below handles its own failure: one bad file fails that file, never the loop.
+set +e
 LC_ALL=C
 export LC_ALL
 dir='/preStopScriptOutput'
+incoming=$dir/'incoming'
+state_dirs='processing processed failed attempts'
 poll_seconds='5'
 max_attempts='3'
 cleanup_timeout='60'
+header_max='4096'
+nl='
+'
 log() { printf 'prestop-audit-collector: %s\\n' "$*"; }
-
-# Reads a flag file's header into f_* variables, as data. Fails unless the file starts with
-# the format line and every field is present once, with a valid value.
 parse() {
   f_stopped_at= f_pod= f_namespace= f_uid= f_node= f_container=
+  reason='not a flag file of format cdk8s-pod-lifecycle/prestop-flag/v1'
+  head -c "$header_max" < "$1" > "$dir/.header" || return 1
   {
-    IFS= read -r line || return 1
-    [ "$line" = 'format=cdk8s-pod-lifecycle/prestop-flag/v1' ] || return 1
-    while IFS= read -r line && [ -n "$line" ]; do
+    IFS= read -r line && [ "$line" = 'format=cdk8s-pod-lifecycle/prestop-flag/v1' ] || return 1
+    while :; do
+      if ! IFS= read -r line; then
+        reason="no header ending in an empty line within the first $header_max bytes"
+        return 1
+      fi
       case $line in
+      '') break ;;
       'stopped_at='*) [ -z "$f_stopped_at" ] || return 1; f_stopped_at=\${line#*=} ;;
       'pod='*) [ -z "$f_pod" ] || return 1; f_pod=\${line#*=} ;;
       'namespace='*) [ -z "$f_namespace" ] || return 1; f_namespace=\${line#*=} ;;
@@ -232,7 +248,7 @@ parse() {
       *) return 1 ;;
       esac
     done
-  } < "$1"
+  } < "$dir/.header"
   case $f_stopped_at in ''|*[!0-9TZ:-]*) return 1 ;; esac
   case $f_pod in ''|[!a-z0-9]*|*[!a-z0-9.-]*) return 1 ;; esac
   case $f_namespace in ''|[!a-z0-9]*|*[!a-z0-9.-]*) return 1 ;; esac
@@ -240,37 +256,83 @@ parse() {
   case $f_node in ''|[!a-z0-9]*|*[!a-z0-9.-]*) return 1 ;; esac
   case $f_container in ''|[!a-z0-9]*|*[!a-z0-9.-]*) return 1 ;; esac
 }
-
-# Moves a claimed file ($1) to $2 (processed or failed); drop_marks removes its attempt marks.
-finish() {
-  mv -f "$1" "$dir/$2/"
-  log "$2: \${1##*/}: $3"
+# Makes $1 a directory; whatever else holds its name is moved aside first (and logged).
+ensure_dir() {
+  [ -d "$1" ] && [ ! -L "$1" ] && return 0
+  if [ -e "$1" ] || [ -L "$1" ]; then
+    mv -f "$1" "$1.not-a-directory.$$.$passes" && log "moved \${1##*/} aside to \${1##*/}.not-a-directory.$$.$passes: not a directory"
+  fi
+  mkdir -p "$1"
 }
 
-# Removes the attempt marks of files that have left processing/ (one rm for all of them).
+# The state directories, and incoming/ writable (not listable) by the audited pods' users.
+prepare() {
+  for sub in $state_dirs; do ensure_dir "$dir/$sub"; done
+  ensure_dir "$incoming" && chmod 1733 "$incoming"
+}
+
+# One collector per directory: the kernel drops the lock when the holder dies. A lock path
+# that cannot be opened is moved aside.
+lock() {
+  if ! command exec 9>> "$dir/.collector.lock"; then
+    mv -f "$dir/.collector.lock" "$dir/.collector.lock.broken.$$"
+    command exec 9>> "$dir/.collector.lock" || return 1
+  fi
+  if ! flock -n 9; then
+    log 'another collector holds the lock; waiting'
+    flock 9
+  fi
+}
+
+# Moves a claimed file ($1) to $2 (processed or failed); its marks go at the end of the pass.
+finish() {
+  if mv -f "$1" "$dir/$2/"; then
+    log "$2: \${1##*/}: $3"
+  else
+    log "stuck: \${1##*/}: could not move it to $2/ ($3)"
+  fi
+}
+
+# Claims every complete flag file, in renames of at most 64 files each; a file being
+# written still has its hidden temporary name.
+claim() {
+  set --
+  for f in "$incoming"/*'.txt'; do
+    if [ -f "$f" ] && [ ! -L "$f" ]; then set -- "$@" "$f"; fi
+    if [ "$#" -ge '64' ]; then mv -f "$@" "$dir/"'processing'/ || log 'could not claim every file'; set --; fi
+  done
+  if [ "$#" -gt 0 ]; then mv -f "$@" "$dir/"'processing'/ || log 'could not claim every file'; fi
+}
+
+# Removes the attempt marks of files that left processing/, in batches of 64.
 drop_marks() {
   set --
-  for mark in "$dir/"'processing'/*.attempt.*; do
-    if [ -e "$mark" ] && [ ! -e "\${mark%.attempt.*}" ]; then set -- "$@" "$mark"; fi
+  for mark in "$dir/"'attempts'/*/*; do
+    if [ -e "$mark" ] && [ ! -e "$dir/"'processing'"/\${mark##*/}" ]; then set -- "$@" "$mark"; fi
+    if [ "$#" -ge '64' ]; then rm -f "$@"; set --; fi
   done
   if [ "$#" -gt 0 ]; then rm -f "$@"; fi
 }
-
-# Runs the cleanup for a claimed file ($1), at most max_attempts times in all. Attempt n
-# is marked by the empty file $1.attempt.n, made before the run so a cleanup that kills
+# Runs the cleanup for a claimed file ($1), at most max_attempts times in all. Attempt n is
+# marked by the empty file attempts/n/<name>, made before anything else, so a file that kills
 # the collector is not retried forever.
 process() {
-  if ! parse "$1"; then
-    finish "$1" 'failed' 'not a flag file of format cdk8s-pod-lifecycle/prestop-flag/v1'
-    return 0
-  fi
+  name=\${1##*/}
   attempt=1
-  while [ -e "$1.attempt.$attempt" ]; do attempt=$((attempt + 1)); done
+  while [ -e "$dir/"'attempts'"/$attempt/$name" ]; do attempt=$((attempt + 1)); done
   if [ "$attempt" -gt "$max_attempts" ]; then
     finish "$1" 'failed' "gave up after $max_attempts attempts"
-    return 0
+    return
   fi
-  : > "$1.attempt.$attempt"
+  [ -d "$dir/"'attempts'"/$attempt" ] || mkdir -p "$dir/"'attempts'"/$attempt"
+  if ! printf '' > "$dir/"'attempts'"/$attempt/$name"; then
+    log "skipped: $name: could not mark attempt $attempt"
+    return
+  fi
+  if ! parse "$1"; then
+    finish "$1" 'failed' "$reason"
+    return
+  fi
   status=0
   STOPPED_AT="$f_stopped_at" POD_NAME="$f_pod" POD_NAMESPACE="$f_namespace" POD_UID="$f_uid" NODE_NAME="$f_node" CONTAINER_NAME="$f_container" FLAG_FILE="$1" CLEANUP_ATTEMPT="$attempt" \\
     timeout -k '5' "$cleanup_timeout" '/bin/sh' '-c' 'printf "cleanup: pod %s/%s (uid %s), container %s stopped at %s on node %s\\n" "$POD_NAMESPACE" "$POD_NAME" "$POD_UID" "$CONTAINER_NAME" "$STOPPED_AT" "$NODE_NAME"' </dev/null 9>&- || status=$?
@@ -279,38 +341,31 @@ process() {
   elif [ "$attempt" -ge "$max_attempts" ]; then
     finish "$1" 'failed' "cleanup failed with status $status on attempt $attempt of $max_attempts"
   else
-    log "retry: \${1##*/}: cleanup failed with status $status on attempt $attempt of $max_attempts"
+    log "retry: $name: cleanup failed with status $status on attempt $attempt of $max_attempts"
   fi
 }
-
-for tool in flock timeout; do
+for tool in flock timeout head; do
   command -v "$tool" >/dev/null || { log "the image has no $tool (busybox and util-linux/coreutils have it)"; exit 1; }
 done
-mkdir -p "$dir/"'processing' "$dir/"'processed' "$dir/"'failed'
-# One collector per directory: the kernel drops the lock when the holder dies.
-exec 9> "$dir/.collector.lock"
-if ! flock -n 9; then
-  log 'another collector holds the lock; waiting'
-  flock 9
-fi
+passes=0
+prepare
+lock || { log "cannot open the lock file $dir/.collector.lock"; exit 1; }
 drop_marks
 stopping=0
 sleeper=
 # Stop after the current step: end a pause at once, never interrupt a cleanup.
 trap 'stopping=1; [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null || :' TERM INT
-passes=0
-log "watching $dir every \${poll_seconds}s"
+log "watching $incoming every \${poll_seconds}s"
 while :; do
-  # Claim every complete flag file with one rename each (one mv for all of them); a
-  # file being written still has its hidden temporary name.
-  set --
-  for f in "$dir"/*'.txt'; do
-    if [ -f "$f" ] && [ ! -L "$f" ]; then set -- "$@" "$f"; fi
-  done
-  if [ "$#" -gt 0 ]; then mv -f "$@" "$dir/"'processing'/ || log 'could not claim every file'; fi
+  prepare
+  claim
   for f in "$dir/"'processing'/*'.txt'; do
     [ "$stopping" = 0 ] || break
-    if [ -f "$f" ] && [ ! -L "$f" ]; then process "$f"; fi
+    if [ -f "$f" ] && [ ! -L "$f" ]; then
+      process "$f"
+    elif [ -e "$f" ] || [ -L "$f" ]; then
+      finish "$f" 'failed' 'not a regular file'
+    fi
   done
   drop_marks
   passes=$((passes + 1))

@@ -17,12 +17,16 @@ export function defaultPullPolicy(image: string): kplus.ImagePullPolicy {
 }
 
 // Read-only values (cdk8s-plus only reads them when it renders), so every container shares them.
-function resources(cpuMillis: [number, number], memoryMebibytes: [number, number]): kplus.ContainerResources {
+function resources(cpuMillis: [number, number], memoryMebibytes: [number, number], ephemeralLimit?: Size): kplus.ContainerResources {
   return Object.freeze({
     cpu: Object.freeze({ request: kplus.Cpu.millis(cpuMillis[0]), limit: kplus.Cpu.millis(cpuMillis[1]) }),
     memory: Object.freeze({ request: Size.mebibytes(memoryMebibytes[0]), limit: Size.mebibytes(memoryMebibytes[1]) }),
+    ...(ephemeralLimit ? { ephemeralStorage: Object.freeze({ limit: ephemeralLimit }) } : {}),
   });
 }
+
+/** The default `sizeLimit` of a git site's emptyDir (`siteSizeLimit`): 1 GiB. */
+export const DEFAULT_GIT_SITE_SIZE_LIMIT = Size.gibibytes(1);
 
 /**
  * The default compute resources of the containers the library adds. cdk8s-plus-27's own
@@ -31,8 +35,13 @@ function resources(cpuMillis: [number, number], memoryMebibytes: [number, number
 export const DEFAULT_RESOURCES = {
   /** httpd serving a small static site: requests 50m CPU / 64Mi, limits 500m / 256Mi. */
   httpd: resources([50, 500], [64, 256]),
-  /** A shallow clone of a site: requests 50m CPU / 64Mi, limits 500m / 512Mi. */
-  git: resources([50, 500], [64, 512]),
+  /**
+   * A shallow clone of a site: requests 50m CPU / 64Mi, limits 500m / 512Mi, and an
+   * ephemeral-storage limit of 2Gi: room for the site volume ({@link DEFAULT_GIT_SITE_SIZE_LIMIT})
+   * and HOME, which count toward the pod's ephemeral storage, whose limit is the sum of its
+   * containers' limits (cdk8s-plus-27 writes this limit in whole GiB).
+   */
+  git: resources([50, 500], [64, 512], Size.gibibytes(2)),
   /** The flag-file collector and its cleanup: requests 10m CPU / 16Mi, limits 100m / 64Mi. */
   collector: resources([10, 100], [16, 64]),
 } as const;
@@ -46,13 +55,7 @@ export const DEFAULT_SECURITY_PRESETS = {
    * non-root start just serves as that user.
    */
   httpd: SecurityPreset.restricted({ unprivilegedPortStart: HTTPD.port }),
-  /**
-   * httpd writing to a `DirectoryOrCreate` hostPath: root (the directory's owner, so no
-   * DAC_OVERRIDE is needed) with only the capabilities httpd uses when started as root:
-   * bind port 80, switch its workers to `www-data`, signal them.
-   */
-  auditedHttpd: SecurityPreset.baselineRoot({ addCapabilities: ['NET_BIND_SERVICE', 'SETUID', 'SETGID', 'KILL'] }),
-  /** The collector moves root-owned files in a root-owned 0755 directory: root, all capabilities dropped. */
+  /** The collector moves files in root-owned directories and keeps `incoming/` at mode 1733: root, all capabilities dropped. */
   collector: SecurityPreset.baselineRoot(),
   /** The git containers: Pod Security "restricted" as `nobody` (65534). */
   git: SecurityPreset.restricted({ user: GIT_IMAGE_USER, group: GIT_IMAGE_USER }),

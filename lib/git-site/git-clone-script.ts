@@ -1,4 +1,4 @@
-import { Duration } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import { PropContext, PropErrorCode } from '../core/errors';
 import { MAX_INT32 } from '../core/limits';
 import { checkAbsolutePath, checkCommand, checkIntegerRange, checkWholeSeconds } from '../core/prop-checks';
@@ -117,11 +117,44 @@ export interface GitCloneScriptProps extends GitRepositoryCheckOptions {
    */
   readonly keepSymlinks?: boolean;
   /**
+   * The time limit of each network step of an update (`ls-remote`, `clone`, `fetch`, the
+   * submodule update), whole seconds: then git gets SIGTERM (SIGKILL 5 s later), the step is
+   * logged as timed out with the remote, and the update fails (the init container exits 1;
+   * the sync sidecar keeps serving the previous tree and tries again next interval). Over
+   * https, a transfer slower than 1 KiB/s for {@link GIT_NETWORK_LIMITS}`.lowSpeedSeconds`
+   * (or this limit, if shorter) also aborts; over ssh, a server that stops answering is
+   * dropped after 4 unanswered keep-alives 15 s apart.
+   * @default Duration.minutes(5)
+   */
+  readonly networkTimeout?: Duration;
+  /**
+   * The most one checked-out snapshot (git directory and tree) may take on disk: a larger
+   * one fails the update after its fetch, is removed, and the previous tree stays served.
+   * @default - no limit
+   */
+  readonly maxTreeSize?: Size;
+  /**
    * Absolute path of the shell that runs the scripts; it must exist in the image.
    * @default '/bin/sh'
    */
   readonly shell?: string;
 }
+
+/** The fixed parts of the git steps' time limits (see {@link GitCloneScriptProps.networkTimeout}). */
+export const GIT_NETWORK_LIMITS = {
+  /** The default `networkTimeout`, in seconds. */
+  defaultTimeoutSeconds: 300,
+  /** https: the slowest transfer git keeps going (`http.lowSpeedLimit`, bytes per second)... */
+  lowSpeedBytesPerSecond: 1000,
+  /** ...for at most this long (`http.lowSpeedTime`). */
+  lowSpeedSeconds: 60,
+  /** ssh: a keep-alive every this many seconds (`ServerAliveInterval`)... */
+  sshAliveIntervalSeconds: 15,
+  /** ...and the connection dropped after this many unanswered (`ServerAliveCountMax`). */
+  sshAliveCountMax: 4,
+  /** ssh: the time limit of the TCP connection and the banner exchange (`ConnectTimeout`). */
+  sshConnectTimeoutSeconds: 30,
+} as const;
 
 /** Facts about the directory layout a {@link GitCloneScript} writes. */
 export const GIT_CLONE_LAYOUT = {
@@ -212,7 +245,15 @@ export class GitCloneScript {
     }
 
     const keepSymlinks = props.keepSymlinks ?? false;
+    const networkTimeout = props.networkTimeout ?? Duration.seconds(GIT_NETWORK_LIMITS.defaultTimeoutSeconds);
+    const timeoutSeconds = checkWholeSeconds(ctx, 'networkTimeout', networkTimeout, 1, MAX_INT32);
+    const maxTreeKib =
+      props.maxTreeSize === undefined
+        ? undefined
+        : checkIntegerRange(ctx, 'maxTreeSize', props.maxTreeSize.toKibibytes(), 1, MAX_INT32, 'a size in KiB');
     const inputs: InitScriptInputs = {
+      timeoutSeconds,
+      maxTreeKib,
       protocol: this.protocol,
       repository: props.repository,
       ref,
@@ -308,17 +349,21 @@ function checkPlainPath(ctx: PropContext, prop: string, path: string, code: Prop
 // ssh as git runs it: no user or system ssh config, only the mounted key, the host key
 // checked against the mounted known_hosts, no prompts. git runs this through sh; the
 // paths are plain (checked), so they need no quoting at either level.
-function sshCommand(privateKeyPath: string, knownHostsPath: string): string {
+function sshCommand(privateKeyPath: string, knownHostsPath: string, timeoutSeconds: number): string {
+  const { sshAliveIntervalSeconds, sshAliveCountMax, sshConnectTimeoutSeconds } = GIT_NETWORK_LIMITS;
   return [
     'ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes',
     `-o IdentityFile=${privateKeyPath}`,
     '-o StrictHostKeyChecking=yes',
     `-o UserKnownHostsFile=${knownHostsPath}`,
-    '-o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=30',
+    `-o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=${Math.min(sshConnectTimeoutSeconds, timeoutSeconds)}`,
+    `-o ServerAliveInterval=${sshAliveIntervalSeconds} -o ServerAliveCountMax=${sshAliveCountMax}`,
   ].join(' ');
 }
 
 interface InitScriptInputs {
+  readonly timeoutSeconds: number;
+  readonly maxTreeKib?: number;
   readonly protocol: GitProtocol;
   readonly repository: string;
   readonly ref?: string;
@@ -333,10 +378,33 @@ interface InitScriptInputs {
   readonly markAfterUpdate: boolean;
 }
 
+// Fails an update whose snapshot takes more than maxTreeKib, before it is served.
+function treeSizeCheck(maxTreeKib: number | undefined, wanted: string): ShellCode {
+  if (maxTreeKib === undefined) return ShellCode.trusted('');
+  return sh`
+size=$(du -sk "$new")
+size=\${size%%[!0-9]*}
+if [ "$size" -gt ${maxTreeKib} ]; then
+  printf 'git-site: %s takes %s KiB checked out, more than maxTreeSize (%s KiB): not served\n' ${wanted} "$size" ${maxTreeKib} >&2
+  rm -rf "$new"
+  exit 1
+fi`;
+}
+
 // The init container's script, one update; built once per distinct input (see the constructor).
 function buildInitScript(inputs: InitScriptInputs): ShellScript {
-  const { protocol, repository, ref, commit, depth, subPath, shell, creds, keepSymlinks, submodules, caBundlePath } = inputs;
+  const { protocol, repository, ref, commit, depth, subPath, shell, creds, keepSymlinks, submodules, caBundlePath, timeoutSeconds } =
+    inputs;
   const gitConfig = ['-c', 'advice.detachedHead=false', '-c', `core.symlinks=${keepSymlinks ? 'true' : 'false'}`];
+  if (protocol === 'https') {
+    const { lowSpeedBytesPerSecond, lowSpeedSeconds } = GIT_NETWORK_LIMITS;
+    gitConfig.push(
+      '-c',
+      `http.lowSpeedLimit=${lowSpeedBytesPerSecond}`,
+      '-c',
+      `http.lowSpeedTime=${Math.min(lowSpeedSeconds, timeoutSeconds)}`,
+    );
+  }
   if (creds?.kind === 'https') {
     // git runs `!` helpers with sh; the helper prints the mounted files, so the token is
     // never in the manifest, the URL or any command line. Only for the repository's own
@@ -360,7 +428,7 @@ function buildInitScript(inputs: InitScriptInputs): ShellScript {
     // remote.origin.url: what relative submodule URLs are resolved against.
     fetch = sh`site_git init --quiet ${objectFormat} --separate-git-dir="$new/git" "$new/tree"
 site_git -C "$new/tree" config remote.origin.url ${repository}
-if ! site_git -C "$new/tree" fetch --quiet --no-tags --depth=${depth} -- ${repository} ${commit}; then
+if ! net_git fetch -C "$new/tree" fetch --quiet --no-tags --depth=${depth} -- ${repository} ${commit}; then
   printf 'git-site: could not fetch commit %s from %s: the repository has no such commit, or its server does not allow fetching a commit by its id (it needs git protocol v2, or uploadpack.allowReachableSHA1InWant=true)\\n' ${commit} ${repository} >&2
   exit 1
 fi
@@ -373,19 +441,19 @@ site_git -C "$new/tree" checkout --quiet --detach ${commit}`;
         ? sh`printf 'git-site: %s has no %s (a commit is pinned by its full id: 40 hex digits, or 64)\\n' ${repository} ${wanted} >&2`
         : sh`printf 'git-site: %s has no %s\\n' ${repository} ${wanted} >&2`;
     const cloneArgs = ['--quiet', '--single-branch', `--depth=${depth}`, ...(ref === undefined ? [] : [`--branch=${ref}`])];
-    lookUp = sh`remote=$(site_git ls-remote -- ${repository} ${patterns})
+    lookUp = sh`remote=$(net_git ls-remote ls-remote -- ${repository} ${patterns})
 if [ -z "$remote" ]; then
   ${hint}
   exit 1
 fi`;
-    fetch = sh`site_git clone ${cloneArgs} --separate-git-dir="$new/git" -- ${repository} "$new/tree"`;
+    fetch = sh`net_git clone clone ${cloneArgs} --separate-git-dir="$new/git" -- ${repository} "$new/tree"`;
   }
   const recursive = submodules === 'recursive' ? ['--recursive'] : [];
   const cloneSubmodules =
     submodules === 'off'
       ? ShellCode.trusted('')
       : sh`
-if ! site_git -C "$new/tree" submodule --quiet update --init ${recursive} --depth=${depth}; then
+if ! net_git 'submodule update' -C "$new/tree" submodule --quiet update --init ${recursive} --depth=${depth}; then
   printf 'git-site: could not clone the submodules of %s: their URLs must use the transport %s (relative URLs do), and their servers must have the recorded commits\\n' ${repository} ${protocol} >&2
   exit 1
 fi
@@ -398,8 +466,21 @@ site_git --git-dir="$new/git" rev-parse HEAD > "$new"/${afterUpdatePending}`
   return new ShellScript({ shell }).add(
     ShellCode.trusted('umask 022'),
     sh`export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_ALLOW_PROTOCOL=${protocol}`,
-    ...(creds?.kind === 'ssh' ? [sh`export GIT_SSH_COMMAND=${sshCommand(creds.privateKeyPath, creds.knownHostsPath)}`] : []),
-    sh`site_git() { git ${gitConfig} "$@"; }`,
+    ...(creds?.kind === 'ssh'
+      ? [sh`export GIT_SSH_COMMAND=${sshCommand(creds.privateKeyPath, creds.knownHostsPath, timeoutSeconds)}`]
+      : []),
+    sh`site_git() { git ${gitConfig} "$@"; }
+# A network step, named by $1, under the time limit; a timeout is logged with the remote.
+net_git() {
+  step=$1
+  shift
+  status=0
+  timeout -k 5 ${timeoutSeconds} git ${gitConfig} "$@" || status=$?
+  case $status in
+  124 | 137 | 143) printf 'git-site: %s of %s timed out after %ss\\n' "$step" ${repository} ${timeoutSeconds} >&2 ;;
+  esac
+  return "$status"
+}`,
     // Keep only the snapshot the link points to: this drops a half-written clone of an
     // interrupted run and the tree the previous update replaced (kept one interval for
     // requests still reading it).
@@ -417,7 +498,7 @@ fi
 new=$(mktemp -d ${snapshotPrefix + 'XXXXXX'})
 chmod 755 "$new"
 ${fetch}${cloneSubmodules}
-rm -f "$new/tree/.git"
+rm -f "$new/tree/.git"${treeSizeCheck(inputs.maxTreeKib, wanted)}
 target="$new/tree"${served}
 if [ ! -d "$target" ]; then
   printf 'git-site: %s is not a directory in %s\\n' ${subPath ?? ''} ${wanted} >&2

@@ -107,7 +107,7 @@ export class GitClonedSiteInit extends Construct {
     if (props.spreadAcrossNodes ?? checked.replicas > 1) {
       this.deployment.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
     }
-    const volume = gitSiteVolume(this);
+    const volume = gitSiteVolume(this, props.siteSizeLimit);
     this.container = buildHttpdContainer(this, this.deployment, checked.httpd, volume).container;
     applyDrainDelay(this, { workload: this.deployment, container: this.container, drain: this.drain });
     const git = buildGitSiteContainers(this, this.deployment, checked.git, volume);

@@ -1,7 +1,7 @@
-import { Duration } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from '../core/defaults';
+import { DEFAULT_GIT_SITE_SIZE_LIMIT, DEFAULT_RESOURCES, DEFAULT_SECURITY_PRESETS, defaultPullPolicy } from '../core/defaults';
 import { PropContext } from '../core/errors';
 import { GIT_IMAGE_USER, IMAGE_PINS } from '../core/images';
 import { makeNativeSidecar } from '../core/manifest-patches';
@@ -35,14 +35,22 @@ export const GIT_SITE = {
 
 /**
  * The emptyDir the git containers publish the site in (`GIT_SITE.mountPath` in them), for a
- * web server to mount.
+ * web server to mount, with a `sizeLimit` (the kubelet evicts a pod whose volume grows past it).
+ * @param sizeLimit the volume's limit; give the git containers the same `siteSizeLimit`
  */
-export function gitSiteVolume(scope: Construct): kplus.Volume {
-  return kplus.Volume.fromEmptyDir(scope, 'GitSiteVolume', 'git-site');
+export function gitSiteVolume(scope: Construct, sizeLimit: Size = DEFAULT_GIT_SITE_SIZE_LIMIT): kplus.Volume {
+  return kplus.Volume.fromEmptyDir(scope, 'GitSiteVolume', 'git-site', { sizeLimit });
 }
 
 /** Options for {@link addGitSiteContainers}; each is a prop of the construct that uses it. */
-export interface GitSiteContainersOptions extends Omit<GitCloneScriptProps, 'credentialFiles' | 'shell' | 'caBundlePath'> {
+export interface GitSiteContainersOptions extends Omit<GitCloneScriptProps, 'credentialFiles' | 'shell' | 'caBundlePath' | 'maxTreeSize'> {
+  /**
+   * The `sizeLimit` of the site volume. An update stops at half of it (the previous tree
+   * stays served while the next one is fetched): a larger snapshot fails that update, the
+   * old tree stays served. Pass the same size to {@link gitSiteVolume} for your own volume.
+   * @default DEFAULT_GIT_SITE_SIZE_LIMIT (1 GiB)
+   */
+  readonly siteSizeLimit?: Size;
   /**
    * Credentials of a private repository, from an existing Secret.
    * @default - none: a public repository
@@ -144,6 +152,7 @@ export function checkGitSiteOptions(
       ...options,
       credentialFiles: options.credentials?.files(GIT_SITE.credentialsPath),
       caBundlePath: options.certificateAuthority ? `${GIT_SITE.caPath}/ca.crt` : undefined,
+      maxTreeSize: Size.kibibytes(Math.floor((options.siteSizeLimit ?? DEFAULT_GIT_SITE_SIZE_LIMIT).toKibibytes() / 2)),
     },
     ctx,
   );

@@ -16,22 +16,25 @@ import {
 import { sharedFrozen } from '../core/script-cache';
 import { MAX_PRE_STOP_DELAY_SECONDS } from '../blocks/drain-delay';
 import { Warnings } from '../core/warnings';
-import { buildCollectorScript, CollectorScript, CollectorScriptOptions } from './collector-script';
+import { buildCollectorScript, COLLECTOR_DIRS, CollectorScript, CollectorScriptOptions } from './collector-script';
 import { buildPreStopFlagHook, PreStopFlagHook, PreStopFlagHookOptions } from './pre-stop-flag-hook';
 
 /** Properties of a {@link FlagFileDirectory}. */
 export interface FlagFileDirectoryProps {
   /**
-   * The directory on each node the flag files are written to (a `hostPath` volume of type
-   * `DirectoryOrCreate`: created root-owned, mode 0755, if missing). The default is on disk
+   * The directory on each node that holds the flag files (`hostPath` volumes of type
+   * `DirectoryOrCreate`: created root-owned, mode 0755, if missing). Audited pods mount only
+   * its `incoming/` subdirectory; the collector mounts all of it and keeps its state beside
+   * `incoming/`. The default is on disk
    * (`/var/lib` survives reboots; `/tmp` is a tmpfs on many nodes), in a parent directory of
-   * this library's own, so state kept beside the flag files has a place. The tutorial's
+   * this library's own. The tutorial's
    * `/tmp/ListOfDeletedPods` works too, and warns (`HOST_PATH_IN_TMP`).
    * @default '/var/lib/cdk8s-pod-lifecycle/flags'
    */
   readonly hostPath?: string;
   /**
-   * Where the directory is mounted in the audited container and in the collector.
+   * Where `incoming/` is mounted in the audited containers, and where the whole directory is
+   * mounted in the collector.
    * @default '/preStopScriptOutput'
    */
   readonly mountPath?: string;
@@ -87,10 +90,23 @@ export class FlagFileDirectory {
   }
 
   /**
-   * A new `hostPath` volume (`DirectoryOrCreate`) for the directory, in `scope`. A host path
-   * under `/tmp` is warned about (code `HOST_PATH_IN_TMP`) on `scope`.
+   * A new `hostPath` volume (`DirectoryOrCreate`) for the whole directory, in `scope`: the
+   * collector's. A host path under `/tmp` is warned about (code `HOST_PATH_IN_TMP`) on `scope`.
    */
   public volume(scope: Construct, id: string): kplus.Volume {
+    return this.hostPathVolume(scope, id, this.hostPath);
+  }
+
+  /**
+   * A new `hostPath` volume (`DirectoryOrCreate`) for `incoming/` only, in `scope`: the one
+   * an audited pod mounts, so it cannot reach the collector's state or lock. A host path
+   * under `/tmp` is warned about (code `HOST_PATH_IN_TMP`) on `scope`.
+   */
+  public incomingVolume(scope: Construct, id: string): kplus.Volume {
+    return this.hostPathVolume(scope, id, `${this.hostPath}/${COLLECTOR_DIRS.incoming}`);
+  }
+
+  private hostPathVolume(scope: Construct, id: string, path: string): kplus.Volume {
     if (this.hostPath === '/tmp' || this.hostPath.startsWith('/tmp/')) {
       Warnings.of(scope).add(
         'HOST_PATH_IN_TMP',
@@ -98,7 +114,7 @@ export class FlagFileDirectory {
       );
     }
     return kplus.Volume.fromHostPath(scope, id, this.volumeName, {
-      path: this.hostPath,
+      path,
       type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE,
     });
   }
@@ -129,13 +145,17 @@ export class FlagFileDirectory {
 
   /**
    * The collector loop: a POSIX `sh` script (busybox is enough) that, every `pollInterval`,
-   * claims each complete flag file by renaming it into `processing/`, parses its header as
-   * data (no `eval`, no sourcing), runs the cleanup with the fields in environment
-   * variables, and moves the file to `processed/`, or to `failed/` after `maxAttempts`
-   * failed runs (attempts are marked on disk, as `processing/<file>.attempt.<n>`, removed
-   * after each pass once the file has moved on). On start it
-   * resumes what `processing/` holds. A lock (`flock` on `<dir>/.collector.lock`) keeps a
-   * second collector on the node waiting until the first exits.
+   * claims each complete flag file of `incoming/` by renaming it into `processing/` (in
+   * batches of 64 files), reads at most its first 4096 bytes and
+   * parses its header as data (no `eval`, no sourcing), runs the cleanup with the fields in
+   * environment variables, and moves the file to `processed/`, or to `failed/` when it is not
+   * a flag file or after `maxAttempts` failed runs. Attempt n of a file is marked, before
+   * anything else is done with it, by `attempts/<n>/<file name>`. A problem with one file
+   * fails that file and never the loop; a state directory replaced by something else is
+   * moved aside and made again. On start it resumes what `processing/` holds. A lock
+   * (`flock` on `<dir>/.collector.lock`) keeps a second collector on the node waiting until
+   * the first exits. It keeps `incoming/` at mode 1733 (sticky, writable, not listable), so
+   * audited pods need not run as root to write there.
    *
    * The environment variable `COLLECTOR_PASSES=<n>` makes the loop stop after n passes
    * (for a run by hand, and the tests).

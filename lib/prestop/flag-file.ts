@@ -9,6 +9,13 @@ export const FLAG_FILE_FORMAT = 'cdk8s-pod-lifecycle/prestop-flag/v1';
 /** The ending of a flag file's name; the collector takes only non-hidden files with it. */
 export const FLAG_FILE_EXTENSION = '.txt';
 
+/**
+ * The most the collector reads of a flag file: the header and the empty line ending it must
+ * lie within these first bytes (a valid header takes at most about 1 KiB), or the file goes
+ * to `failed/`. The rest of the file is never read, however large or endless it is.
+ */
+export const FLAG_HEADER_MAX_BYTES = 4096;
+
 // `case` patterns for values a field must not have: empty, or characters outside its set
 // (a name also may not start with '.' or '-', so it is never a hidden file or an option).
 const INVALID_TIMESTAMP = "''|*[!0-9TZ:-]*";
@@ -66,7 +73,8 @@ export const FLAG_HEADER_PRINTER = ShellCode.lines([
   sh`printf 'the pod %s has been terminated\\n' "\${f_pod:-unknown}"`,
 ]);
 
-// The collector's parsing of a header, its checks, and the cleanup's environment.
+// The collector's parsing of a header, its checks, and the cleanup's environment. The header
+// cases read the current line from $line, one per field.
 export const COLLECTOR_FIELD_CODE = {
   resetFields: ShellCode.trusted(FLAG_FIELDS.map((f) => `${fieldVariable(f)}=`).join(' ')),
   headerCases: ShellCode.lines(

@@ -47,12 +47,12 @@ export interface PreStopAuditedPodProps extends HttpdPodOptions, HttpServiceOpti
    */
   readonly flagDirectory?: FlagFileDirectory;
   /**
-   * Security context of the pod and container. The hook writes into a `hostPath`
-   * directory that `DirectoryOrCreate` makes root-owned 0755, so the default runs httpd as
-   * root; a non-root preset needs a directory its user can write (see the README).
-   * @default DEFAULT_SECURITY_PRESETS.auditedHttpd: root, all capabilities dropped but NET_BIND_SERVICE,
-   *   SETUID, SETGID and KILL (httpd's), read-only root filesystem, no privilege
-   *   escalation, seccomp RuntimeDefault
+   * Security context of the pod and container. The hook writes into the flag directory's
+   * `incoming/`, which the collector keeps at mode 1733 (writable by every user), so httpd
+   * runs without root, as {@link HttpdWithPostStart} does. An audited pod stopped on a node
+   * before the collector ever ran there finds `incoming/` root-owned 0755 and writes no
+   * flag file.
+   * @default DEFAULT_SECURITY_PRESETS.httpd: Pod Security "restricted", user and group 10001
    */
   readonly securityPreset?: SecurityPreset;
   /**
@@ -136,7 +136,9 @@ export class PreStopAuditedPod extends Construct {
     super(scope, id);
     this.flagDirectory = props.flagDirectory ?? new FlagFileDirectory();
     // The mounts are props of the container (their paths and names must be free).
-    const mounts: kplus.VolumeMount[] = [{ path: this.flagDirectory.mountPath, volume: this.flagDirectory.volume(this, 'FlagFileVolume') }];
+    const mounts: kplus.VolumeMount[] = [
+      { path: this.flagDirectory.mountPath, volume: this.flagDirectory.incomingVolume(this, 'FlagFileVolume') },
+    ];
     const pageMount = (props.postStart ?? true) ? postStartPageMount(this, props.postStartContentFrom) : undefined;
     if (pageMount) mounts.push(pageMount);
     const checked = checkPreStopAuditedPodProps(PropContext.of(this), props, this.flagDirectory, mounts);
@@ -203,7 +205,7 @@ function checkPreStopAuditedPodProps(
     name: containerName,
     resources: props.resources,
     imagePullPolicy: props.imagePullPolicy,
-    securityPreset: props.securityPreset ?? DEFAULT_SECURITY_PRESETS.auditedHttpd,
+    securityPreset: props.securityPreset ?? DEFAULT_SECURITY_PRESETS.httpd,
     lifecycle: { postStart: postStartHook?.handler, preStop: preStopHook.handler },
     envVariables: { ...preStopHook.envVariables },
     // Ready once the postStart hook wrote its page; without it, the (empty) document root.

@@ -1,12 +1,5 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import {
-  FlagFileDirectory,
-  GitClonedSiteInit,
-  HttpdWithPostStart,
-  PreStopAuditCollector,
-  PreStopAuditedPod,
-  Warnings,
-} from '../../lib';
+import { FlagFileDirectory, GitClonedSiteInit, HttpdWithPostStart, PreStopAuditCollector, PreStopAuditedPod, Warnings } from '../../lib';
 import { WARNINGS_ENV } from '../../lib/core/warnings';
 import { warningsOf } from '../../lib/testing';
 

@@ -68,7 +68,7 @@ async function listAudit(): Promise<Listing> {
       .split('\n')
       .filter(Boolean)
       .map((f) => f.replace(/^\.\//, ''))
-      .filter((f) => f !== CLEANUP_LOG && f !== '.collector.lock'),
+      .filter((f) => f !== CLEANUP_LOG && f !== '.collector.lock' && f !== '.header'),
     log: (log ?? '').split('\n').filter(Boolean),
   };
 }
@@ -107,10 +107,15 @@ beforeAll(async () => {
       { podName: 'audited-2' },
       { podName: 'audited-3' },
       { podName: 'audited-4' },
+      { podName: 'audited-5' },
     ],
   });
-  await apply(objectsYaml([probe(ns), ...charts.pods()]));
+  await apply(objectsYaml([probe(ns)]));
   await waitPodReady(ns, PROBE);
+  // What a collector that ran on the node before leaves: incoming/ writable by the audited
+  // pods' non-root user (the kubelet would make it root-owned 0755).
+  await exec(ns, PROBE, 'probe', ['sh', '-c', 'mkdir -p /audit/incoming && chmod 1733 /audit/incoming']);
+  await apply(objectsYaml(charts.pods()));
 }, 60_000);
 
 afterAll(async () => {
@@ -145,7 +150,7 @@ test(
     const listing = await listAudit();
     const mine = filesOf(listing, 'audited-1', uid);
     expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatch(new RegExp(`^audited-1\\.${uid}\\.\\d{8}T\\d{6}Z\\.\\d+\\.txt$`));
+    expect(mine[0]).toMatch(new RegExp(`^incoming/audited-1\\.${uid}\\.\\d{8}T\\d{6}Z\\.\\d+\\.txt$`));
     expect(listing.files.filter((f) => f.includes('.tmp.'))).toEqual([]);
 
     const text = (await exec(ns, PROBE, 'probe', ['cat', `/audit/${mine[0]}`])).stdout;
@@ -174,7 +179,10 @@ test(
 test(
   'the collector runs the cleanup once for it and moves the file to processed/',
   t(async () => {
-    const uid = (await listAudit()).files.find((f) => f.startsWith('audited-1.'))!.split('.')[1];
+    const uid = (await listAudit()).files
+      .map((f) => f.split('/').pop()!)
+      .find((f) => f.startsWith('audited-1.'))!
+      .split('.')[1];
     await apply(objectsYaml(charts.collectorObjects()));
     const collector = await collectorPod();
     const done = await waitFor(
@@ -199,13 +207,13 @@ test(
 );
 
 test(
-  'httpd started as root (the audited pod) runs its workers as www-data (uid 33), not daemon',
+  'httpd runs without root (uid 10001) and can still write its flag file: incoming/ is the only part of the directory it sees',
   t(async () => {
     await waitPodReady(ns, 'audited-2');
     const r = await exec(ns, 'audited-2', 'httpd', [
       'sh',
       '-c',
-      'for s in /proc/[0-9]*/status; do awk \'/^(Name|Uid):/{printf "%s ", $2} END{print ""}\' "$s"; done',
+      'for s in /proc/[0-9]*/status; do awk \'/^(Name|Uid):/{printf "%s ", $2} END{print ""}\' "$s"; done; ls -a /preStopScriptOutput 2>&1; true',
     ]);
     const uids = r.stdout
       .trim()
@@ -213,11 +221,10 @@ test(
       .map((l) => l.trim().split(' '))
       .filter(([name]) => name === 'apache2' || name === 'httpd')
       .map(([, uid]) => uid);
-    expect(uids[0]).toBe('0'); // PID 1, the parent
     expect(uids.length).toBeGreaterThanOrEqual(2);
-    expect(uids.slice(1).every((u) => u === '33')).toBe(true);
-    const passwd = await exec(ns, 'audited-2', 'httpd', ['sh', '-c', 'grep -E "^(www-data|daemon):" /etc/passwd']);
-    expect(passwd.stdout).toMatch(/^www-data:x:33:33:/m);
+    expect(uids.every((u) => u === '10001')).toBe(true);
+    // Its view is incoming/ only, which it may write to but not list (mode 1733).
+    expect(r.stdout).toContain("ls: cannot open directory '/preStopScriptOutput': Permission denied");
   }),
   60_000,
 );
@@ -272,6 +279,74 @@ test(
     expect(by).toContain(after);
     expect(by.every((p) => p === before || p === after)).toBe(true);
     expect(final.files.filter((f) => !f.startsWith('processed/'))).toEqual([]);
+  }),
+  240_000,
+);
+
+// What a hostile pod on the node can do: write anything into incoming/ (as the audited pods'
+// user), quickly and forever. The collector fails each bad file and keeps processing.
+const GARBAGE = 'garbage';
+const garbageWriter = (namespace: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: GARBAGE, namespace, labels: { 'e2e-app': GARBAGE } },
+  spec: {
+    terminationGracePeriodSeconds: 1,
+    securityContext: { runAsUser: 10001, runAsGroup: 10001 },
+    containers: [
+      {
+        name: 'garbage',
+        image: 'busybox:1.36.1',
+        imagePullPolicy: 'IfNotPresent',
+        command: [
+          'sh',
+          '-c',
+          [
+            'cd /in',
+            `long=$(printf '%0246d' 0)`,
+            "printf 'format=cdk8s-pod-lifecycle/prestop-flag/v1\\npod=x\\n\\n' > $long.txt",
+            'dd if=/dev/zero of=big.txt bs=1M count=20 2>/dev/null',
+            'mkfifo fifo.txt; ln -s /dev/zero zero.txt; mkdir dir.txt',
+            'i=0; while :; do i=$((i+1)); head -c 300 /dev/urandom > junk-$i.txt; sleep 0.2; done',
+          ].join('\n'),
+        ],
+        volumeMounts: [{ name: 'in', mountPath: '/in' }],
+      },
+    ],
+    volumes: [{ name: 'in', hostPath: { path: `${hostPath}/incoming`, type: 'DirectoryOrCreate' } }],
+  },
+});
+
+test(
+  'a pod writing garbage into incoming/ (long names, a 20 MB file, a FIFO, links, a stream of junk) stops nothing: the audited pod is still cleaned up, the collector never restarts',
+  t(async () => {
+    const { uid } = await podIdentity('audited-5');
+    await apply(objectsYaml([garbageWriter(ns)]));
+    await waitPodReady(ns, GARBAGE);
+    await waitFor(
+      'junk in failed/',
+      async () => ((await listAudit()).files.filter((f) => f.startsWith('failed/junk-')).length >= 5 ? true : undefined),
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    await kubectl(['delete', 'pod', '-n', ns, 'audited-5', '--wait=false']);
+    const done = await waitFor(
+      'the flag file of audited-5 in processed/',
+      async () => {
+        const l = await listAudit();
+        const mine = filesOf(l, 'audited-5', uid);
+        return mine.length === 1 && mine[0].startsWith('processed/') ? l : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
+    expect(done.log.filter((l) => l.includes(uid))).toHaveLength(1);
+    expect(done.files).toEqual(expect.arrayContaining(['failed/big.txt', `failed/${'0'.repeat(246)}.txt`]));
+    const collector = await collectorPod();
+    const status = (await getJson(['pod', '-n', ns, collector])).status.containerStatuses[0];
+    expect(status.restartCount).toBe(0);
+    const logs = await kubectl(['logs', '-n', ns, collector]);
+    expect(logs.stdout).toContain('failed: big.txt: not a flag file');
   }),
   240_000,
 );

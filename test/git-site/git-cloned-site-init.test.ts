@@ -103,8 +103,14 @@ describe('synthesized objects', () => {
       runAsUser: 65534,
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(init.resources).toEqual({ limits: { cpu: '500m', memory: '512Mi' }, requests: { cpu: '50m', memory: '64Mi' } });
-    expect(init.command[2]).toContain(`site_git ls-remote -- ${shellQuote(REPO)} 'HEAD'`);
+    expect(init.resources).toEqual({
+      limits: { cpu: '500m', 'ephemeral-storage': '2Gi', memory: '512Mi' },
+      requests: { cpu: '50m', memory: '64Mi' },
+    });
+    expect(init.command[2]).toContain(`timeout -k 5 '300' git`);
+    expect(init.command[2]).toContain(`net_git ls-remote ls-remote -- ${shellQuote(REPO)} 'HEAD'`);
+    // An update stops at half the site volume's limit: the old tree stays while the next is fetched.
+    expect(init.command[2]).toContain(`if [ "$size" -gt '524288' ]; then`);
   });
 
   test('httpd serves the published tree read-only, through the link the document root points at', () => {
@@ -124,7 +130,7 @@ describe('synthesized objects', () => {
       sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }],
     });
     expect(spec.volumes).toEqual([
-      { name: 'git-site', emptyDir: {} },
+      { name: 'git-site', emptyDir: { sizeLimit: '1024Mi' } },
       { name: 'httpd-logs', emptyDir: {} },
       { name: 'git-home', emptyDir: {} },
     ]);
@@ -357,7 +363,7 @@ describe('a pinned commit, submodules and afterUpdateCommand in the manifest', (
       syncInterval: Duration.seconds(60),
     });
     expect(spec.containers[1].command[2]).toContain("timeout -k 5 '60' '/bin/sh' '-c' 'wget -q -O- http://cache/purge'");
-    expect(init.command[2]).not.toContain('timeout');
+    expect(init.command[2]).not.toContain('cache/purge');
     expect(init.command[2]).toContain(`> "$new"/'after-update-pending'`);
   });
 });

@@ -30,14 +30,17 @@ test('the blocks build a Deployment with httpd, a drain delay, git containers an
   });
   const service = addHttpService(site, { selector: deployment, serviceType: kplus.ServiceType.CLUSTER_IP, servicePort: 8080 });
 
-  expect(drain).toMatchObject({ seconds: 3, sleepAction: false, command: ['sleep', '3'], gracePeriodSeconds: 20 });
+  expect(drain).toMatchObject({ seconds: 3, sleepAction: false, gracePeriodSeconds: 20 });
+  // The exec drain is a logged `sleep 3` (its lines go to the container's log).
+  expect(drain.command?.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+  expect(drain.command?.[2]).toContain("\nsleep '3'\n");
   expect(git.syncContainer?.name).toBe(GIT_SITE.syncContainerName);
   expect(service.ports).toEqual([expect.objectContaining({ port: 8080, targetPort: 80, name: 'http' })]);
   const manifests = synthValid(chart);
   const spec = only(manifests, 'Deployment').spec.template.spec;
   expect(spec.containers.map((c: { name: string }) => c.name)).toEqual(['httpd', GIT_SITE.syncContainerName]);
   expect(spec.initContainers.map((c: { name: string }) => c.name)).toEqual([GIT_SITE.initContainerName]);
-  expect(spec.containers[0].lifecycle.preStop.exec.command).toEqual(['sleep', '3']);
+  expect(spec.containers[0].lifecycle.preStop.exec.command).toEqual(drain.command);
   expect(only(manifests, 'Service').spec.type).toBe('ClusterIP');
 });
 

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -45,26 +45,32 @@ function synth(props: Partial<PreStopAuditCollectorProps> = {}) {
   return { collector, manifests, daemonSet, spec, container: spec.containers[0] as Manifest };
 }
 
-/** Runs the real preStop hook once per pod, all at the same time, as the kubelet would. */
-function writeFlags(flagDirectory: FlagFileDirectory, pods: readonly PodIdentity[], props: PreStopAuditedPodProps = {}): void {
+/** Runs the real preStop hook once per pod, all at the same time, as the kubelet would, writing into `dir`. */
+function writeFlags(dir: string, pods: readonly PodIdentity[], props: PreStopAuditedPodProps = {}): void {
+  const flagDirectory = new FlagFileDirectory({ mountPath: dir });
   expect(runHooksAtOnce(preStopCommand({ ...props, flagDirectory }), pods)).toMatchObject(pods.map(() => ({ status: 0, stderr: '' })));
 }
 
-/** A fresh audit directory, a record file for the cleanup, and the collector's command. */
+/** A fresh flag directory (`root`, with `dir` its incoming/), a record file for the cleanup, and the collector's command. */
 function setUp(props: Partial<PreStopAuditCollectorProps> = {}) {
-  const { dir, flagDirectory } = auditDir();
-  const record = join(dir, '..', 'record');
+  const { root, dir, flagDirectory } = auditDir();
+  const record = join(root, '..', 'record');
   const command = collectorCommand({ flagDirectory, cleanupCommand: recordingCleanup(record), ...props });
   return {
+    root,
     dir,
     flagDirectory,
     record,
     command,
-    processed: join(dir, 'processed'),
-    processing: join(dir, 'processing'),
-    failed: join(dir, 'failed'),
+    processed: join(root, 'processed'),
+    processing: join(root, 'processing'),
+    failed: join(root, 'failed'),
+    attempts: join(root, 'attempts'),
   };
 }
+
+/** The collector's directory after a run with nothing left to do. */
+const STATE = ['.collector.lock', '.header', 'attempts', 'failed', 'incoming', 'processed', 'processing'];
 
 function flagFiles(names: string[]): string[] {
   return names.filter((n) => n.endsWith('.txt'));
@@ -81,7 +87,7 @@ describe('synthesized objects', () => {
     expect(container.command[2]).toContain("timeout -k '5' \"$cleanup_timeout\" '/bin/sh' '-c' 'true'");
   });
 
-  test('mounts the same hostPath as the audited pods, read-write, plus an emptyDir at /tmp', () => {
+  test('mounts the whole hostPath read-write, of which audited pods mount only incoming/, plus an emptyDir at /tmp', () => {
     const chart = newChart();
     const flagDirectory = new FlagFileDirectory({ hostPath: '/var/lib/stops', mountPath: '/stops' });
     new PreStopAuditedPod(chart, 'audited', { flagDirectory });
@@ -89,8 +95,11 @@ describe('synthesized objects', () => {
     const manifests = synthValid(chart);
     const podVolume = only(manifests, 'Pod').spec.volumes.find((v: Manifest) => v.hostPath);
     const spec = only(manifests, 'DaemonSet').spec.template.spec;
-    expect(spec.volumes).toEqual([podVolume, { name: 'tmp', emptyDir: {} }]);
-    expect(podVolume).toEqual({ name: 'list-of-deleted-pods', hostPath: { path: '/var/lib/stops', type: 'DirectoryOrCreate' } });
+    expect(spec.volumes).toEqual([
+      { name: 'list-of-deleted-pods', hostPath: { path: '/var/lib/stops', type: 'DirectoryOrCreate' } },
+      { name: 'tmp', emptyDir: {} },
+    ]);
+    expect(podVolume).toEqual({ name: 'list-of-deleted-pods', hostPath: { path: '/var/lib/stops/incoming', type: 'DirectoryOrCreate' } });
     expect(spec.containers[0].volumeMounts).toEqual([
       { mountPath: '/stops', name: 'list-of-deleted-pods' },
       { mountPath: '/tmp', name: 'tmp' },
@@ -175,7 +184,8 @@ describe('synthesized objects', () => {
     const [pod] = chart('pre-stop-audited-pod');
     const [daemonSet] = chart('pre-stop-audit-collector');
     expect(daemonSet.kind).toBe('DaemonSet');
-    expect(daemonSet.spec.template.spec.volumes[0]).toEqual(pod.spec.volumes.find((v: Manifest) => v.hostPath));
+    const podPath = pod.spec.volumes.find((v: Manifest) => v.hostPath).hostPath.path;
+    expect(podPath).toBe(`${daemonSet.spec.template.spec.volumes[0].hostPath.path}/incoming`);
     expect(daemonSet.spec.template.spec.containers[0].volumeMounts[0].mountPath).toBe('/preStopScriptOutput');
     expect(daemonSet.spec.template.spec.containers[0].command[2]).toContain('"$POD_NAMESPACE" "$POD_NAME" "$POD_UID"');
   });
@@ -183,9 +193,9 @@ describe('synthesized objects', () => {
 
 describe.each(SHELLS)('the loop, run by %s', (shell) => {
   test('each flag file written by the hook gets exactly one cleanup call with its fields, then moves to processed/', () => {
-    const { dir, flagDirectory, record, command, processed, processing } = setUp();
+    const { root, dir, record, command, processed, processing } = setUp();
     const pods = [podIdentity(1), podIdentity(2, 'web-0.v2'), podIdentity(3)];
-    writeFlags(flagDirectory, pods, { containerName: 'cntr-httpd' });
+    writeFlags(dir, pods, { containerName: 'cntr-httpd' });
     const written = flagFiles(list(dir));
     const result = runCollector(command, shell, {});
     expect(result.stderr).toBe('');
@@ -207,7 +217,8 @@ describe.each(SHELLS)('the loop, run by %s', (shell) => {
     }
     expect(list(processed)).toEqual(written);
     expect(list(processing)).toEqual([]);
-    expect(list(dir)).toEqual(['.collector.lock', 'failed', 'processed', 'processing']);
+    expect(list(root)).toEqual(STATE);
+    expect(list(dir)).toEqual([]);
     expect(result.stdout).toMatch(/processed: pod-001\.\S+: cleanup succeeded on attempt 1\n/);
     // A second pass finds nothing to do.
     expect(runCollector(command, shell, {}).status).toBe(0);
@@ -215,10 +226,10 @@ describe.each(SHELLS)('the loop, run by %s', (shell) => {
   });
 
   test('hostile input breaks nothing and runs nothing: spoofing flag lines, hostile file names and cleanup arguments, invalid files, temp files, dotfiles, directories, symlinks', () => {
-    const { dir, flagDirectory, record, processed, failed } = setUp();
+    const { root, dir, flagDirectory, record, processed, failed } = setUp();
     const command = collectorCommand({ flagDirectory, cleanupCommand: recordingCleanup(record, ...HOSTILE_STRINGS) });
     const spoof = ['', 'format=cdk8s-pod-lifecycle/prestop-flag/v1', 'pod=evil', 'uid=evil', 'namespace=kube-system'];
-    writeFlags(flagDirectory, [podIdentity(1)], { flagLines: spoof });
+    writeFlags(dir, [podIdentity(1)], { flagLines: spoof });
     const [valid] = flagFiles(list(dir));
     const content = readFileSync(join(dir, valid), 'utf8');
     // Valid flag files under hostile names: processed, the name passed as data.
@@ -243,19 +254,20 @@ describe.each(SHELLS)('the loop, run by %s', (shell) => {
     writeFileSync(join(dir, `.${valid}.tmp.123`), content.slice(0, 20));
     writeFileSync(join(dir, 'notes.log'), content);
     mkdirSync(join(dir, 'folder.txt'));
-    writeFileSync(join(dir, '..', 'elsewhere.txt'), content);
-    symlinkSync(join(dir, '..', 'elsewhere.txt'), join(dir, 'link.txt'));
+    writeFileSync(join(root, '..', 'elsewhere.txt'), content);
+    symlinkSync(join(root, '..', 'elsewhere.txt'), join(dir, 'link.txt'));
 
     expect(runCollector(command, shell)).toMatchObject({ status: 0, stderr: '' });
     expect(list(failed)).toEqual(Object.keys(invalid).sort());
     expect(list(processed)).toEqual([...hostileNames].sort());
     const calls = recordedCalls(record);
-    expect(calls.map((c) => c.flagFile).sort()).toEqual(hostileNames.map((n) => join(dir, 'processing', n)).sort());
+    expect(calls.map((c) => c.flagFile).sort()).toEqual(hostileNames.map((n) => join(root, 'processing', n)).sort());
     for (const call of calls) {
       expect(call).toMatchObject({ pod: 'pod-001', uid: podIdentity(1).POD_UID, namespace: 'default', args: [...HOSTILE_STRINGS] });
     }
-    expect(list(dir)).toEqual(['.collector.lock', ...ignored, 'failed', 'processed', 'processing'].sort());
-    expect(existsSync(join(dir, 'PWNED')) || existsSync(join(dir, '..', 'PWNED')) || existsSync('PWNED')).toBe(false);
+    expect(list(dir)).toEqual([...ignored].sort());
+    expect(list(root)).toEqual(STATE);
+    expect(existsSync(join(dir, 'PWNED')) || existsSync(join(root, 'PWNED')) || existsSync('PWNED')).toBe(false);
   });
 });
 
@@ -263,40 +275,47 @@ const HEAVY = 30_000;
 
 describe('the loop across restarts and under load (sh)', () => {
   test('a failing cleanup is retried on later passes and ends in failed/ after maxAttempts', () => {
-    const { dir, flagDirectory, record, processing, failed } = setUp();
+    const { dir, flagDirectory, record, processing, failed, attempts } = setUp();
     const command = collectorCommand({
       flagDirectory,
       maxAttempts: 3,
       cleanupCommand: ['sh', '-c', 'printf "%s\\n" "$CLEANUP_ATTEMPT" >> "$0"; exit 3', record],
     });
-    writeFlags(flagDirectory, [podIdentity(1)]);
+    writeFlags(dir, [podIdentity(1)]);
     const [name] = flagFiles(list(dir));
+    const marks = () => [1, 2, 3].map((n) => list(join(attempts, String(n))));
     const first = runCollector(command, 'sh');
     expect(first.stdout).toContain(`retry: ${name}: cleanup failed with status 3 on attempt 1 of 3`);
-    expect(list(processing)).toEqual([name, `${name}.attempt.1`]);
+    expect(list(processing)).toEqual([name]);
+    expect(marks()).toEqual([[name], [], []]);
     runCollector(command, 'sh');
-    expect(list(processing)).toEqual([name, `${name}.attempt.1`, `${name}.attempt.2`]);
+    expect(marks()).toEqual([[name], [name], []]);
     const third = runCollector(command, 'sh');
     expect(third.stdout).toContain(`failed: ${name}: cleanup failed with status 3 on attempt 3 of 3`);
     expect(list(failed)).toEqual([name]);
     expect(list(processing)).toEqual([]);
+    expect(marks()).toEqual([[], [], []]);
     runCollector(command, 'sh');
     expect(readFileSync(record, 'utf8')).toBe('1\n2\n3\n');
   });
 
   test('resumes what a crash left in processing/, counting earlier attempts; drops stale marks', () => {
-    const { dir, flagDirectory, record, command, processed, processing, failed } = setUp({ maxAttempts: 3 });
-    writeFlags(flagDirectory, [podIdentity(1), podIdentity(2), podIdentity(3)]);
+    const { dir, record, command, processed, processing, failed, attempts } = setUp({ maxAttempts: 3 });
+    writeFlags(dir, [podIdentity(1), podIdentity(2), podIdentity(3)]);
     const [a, b, c] = flagFiles(list(dir));
+    const mark = (name: string, n: number) => {
+      mkdirSync(join(attempts, String(n)), { recursive: true });
+      writeFileSync(join(attempts, String(n), name), '');
+    };
     mkdirSync(processing);
     // a: the collector died during its first cleanup; b: during its last; c: not started.
     renameSync(join(dir, a), join(processing, a));
-    writeFileSync(join(processing, `${a}.attempt.1`), '');
+    mark(a, 1);
     renameSync(join(dir, b), join(processing, b));
-    for (const n of [1, 2, 3]) writeFileSync(join(processing, `${b}.attempt.${n}`), '');
+    for (const n of [1, 2, 3]) mark(b, n);
     renameSync(join(dir, c), join(processing, c));
     // Marks of a file that already reached processed/.
-    writeFileSync(join(processing, 'gone.txt.attempt.1'), '');
+    mark('gone.txt', 1);
 
     expect(runCollector(command, 'sh').status).toBe(0);
     expect(recordedCalls(record).map((call) => [call.pod, call.attempt])).toEqual([
@@ -306,12 +325,13 @@ describe('the loop across restarts and under load (sh)', () => {
     expect(list(processed)).toEqual([a, c]);
     expect(list(failed)).toEqual([b]);
     expect(list(processing)).toEqual([]);
+    expect([1, 2, 3].map((n) => list(join(attempts, String(n))))).toEqual([[], [], []]);
   });
 
   test(
     'killed with SIGKILL during a cleanup, a restarted collector repeats only that cleanup and loses nothing',
     async () => {
-      const { dir, flagDirectory, record, processed, processing } = setUp();
+      const { dir, flagDirectory, record, processed, processing, attempts } = setUp();
       const blocking = [
         'sh',
         '-c',
@@ -319,7 +339,7 @@ describe('the loop across restarts and under load (sh)', () => {
         record,
       ];
       const command = collectorCommand({ flagDirectory, cleanupCommand: blocking });
-      writeFlags(flagDirectory, [podIdentity(1), podIdentity(2), podIdentity(3)]);
+      writeFlags(dir, [podIdentity(1), podIdentity(2), podIdentity(3)]);
       const names = flagFiles(list(dir));
 
       const first = startInBackground(command, 'sh');
@@ -328,8 +348,9 @@ describe('the loop across restarts and under load (sh)', () => {
       await first.exited;
       process.kill(Number(readFileSync(`${record}.blocked`, 'utf8')), 'SIGKILL');
       expect(list(processed)).toEqual([names[0]]);
+      expect(list(processing)).toEqual([names[1], names[2]]);
       // pod-001's mark goes at the end of a pass, which the kill cut short.
-      expect(list(processing)).toEqual([`${names[0]}.attempt.1`, names[1], `${names[1]}.attempt.1`, names[2]]);
+      expect(list(join(attempts, '1'))).toEqual([names[0], names[1]]);
 
       writeFileSync(`${record}.unblock`, '');
       expect(runCollector(command, 'sh').status).toBe(0);
@@ -343,10 +364,10 @@ describe('the loop across restarts and under load (sh)', () => {
   test(
     'a second collector on the node waits for the lock, then takes over',
     async () => {
-      const { dir, flagDirectory, record, command, processed } = setUp();
-      writeFlags(flagDirectory, [podIdentity(1)]);
-      const ready = join(dir, '..', 'ready');
-      const holder = spawn('flock', [join(dir, '.collector.lock'), 'sh', '-c', ': > "$0"; exec sleep 30', ready], {
+      const { root, dir, record, command, processed } = setUp();
+      writeFlags(dir, [podIdentity(1)]);
+      const ready = join(root, '..', 'ready');
+      const holder = spawn('flock', [join(root, '.collector.lock'), 'sh', '-c', ': > "$0"; exec sleep 30', ready], {
         detached: true,
         stdio: 'ignore',
       });
@@ -368,11 +389,11 @@ describe('the loop across restarts and under load (sh)', () => {
   test.concurrent(
     '100 flag files written at once while the collector runs are each handled exactly once',
     async () => {
-      const { dir, flagDirectory, record, command, processed, failed } = setUp({ pollInterval: Duration.seconds(1) });
+      const { root, dir, record, command, processed, failed } = setUp({ pollInterval: Duration.seconds(1) });
       const running = startInBackground(command, 'sh');
       await until(() => running.output().includes('watching'), 'the collector to start');
       const pods = Array.from({ length: 100 }, (_, i) => podIdentity(i));
-      writeFlags(flagDirectory, pods);
+      writeFlags(dir, pods);
       running.child.kill('SIGTERM');
       expect(await running.exited).toBe(0);
       expect(running.output()).toMatch(/stopping\n$/);
@@ -385,7 +406,7 @@ describe('the loop across restarts and under load (sh)', () => {
       expect(calls.every((c) => c.attempt === '1')).toBe(true);
       expect(list(processed)).toHaveLength(100);
       expect(list(failed)).toEqual([]);
-      expect(list(dir)).toEqual(['.collector.lock', 'failed', 'processed', 'processing']);
+      expect(list(root)).toEqual(STATE);
     },
     HEAVY,
   );
@@ -393,14 +414,14 @@ describe('the loop across restarts and under load (sh)', () => {
   test.concurrent(
     'a cleanup that outlives cleanupTimeout is killed and counts as a failed attempt',
     async () => {
-      const { flagDirectory, failed } = setUp();
+      const { dir, flagDirectory, failed } = setUp();
       const command = collectorCommand({
         flagDirectory,
         maxAttempts: 1,
         cleanupTimeout: Duration.seconds(1),
         cleanupCommand: ['sh', '-c', 'exec sleep 30'],
       });
-      writeFlags(flagDirectory, [podIdentity(1)]);
+      writeFlags(dir, [podIdentity(1)]);
       const result = await runCollectorAsync(command, 'sh');
       expect(result.status).toBe(0);
       expect(result.stdout).toMatch(/failed: pod-001\.\S+: cleanup failed with status 124 on attempt 1 of 1/);
@@ -429,6 +450,111 @@ describe('the loop across restarts and under load (sh)', () => {
     const result = runCollector(command, '/bin/sh', { PATH: '/nonexistent' });
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('prestop-audit-collector: the image has no flock (busybox and util-linux/coreutils have it)\n');
+  });
+});
+
+// The shell of the collector image; plain sh where busybox is not installed.
+const BUSYBOX = SHELLS.includes('busybox sh') ? 'busybox sh' : 'sh';
+
+describe(`a hostile node: the collector fails the bad file, never itself (${BUSYBOX})`, () => {
+  test('names of 250 and 255 bytes are processed, retried and marked like any other', () => {
+    const { dir, flagDirectory, record, processed, failed, attempts } = setUp();
+    writeFlags(dir, [podIdentity(1)]);
+    const [valid] = flagFiles(list(dir));
+    const content = readFileSync(join(dir, valid), 'utf8');
+    const long = (n: number, c: string) => `${c.repeat(n - 4)}.txt`;
+    for (const name of [long(250, 'a'), long(255, 'b'), long(255, 'c')]) writeFileSync(join(dir, name), content);
+    const failing = ['sh', '-c', 'case ${FLAG_FILE##*/} in c*) exit 7 ;; esac; printf "%s\\n" "$FLAG_FILE" >> "$0"', record];
+    const command = collectorCommand({ flagDirectory, maxAttempts: 2, cleanupCommand: failing });
+    const first = runCollector(command, BUSYBOX);
+    expect(first).toMatchObject({ status: 0, stderr: '' });
+    expect(list(processed)).toEqual([long(250, 'a'), long(255, 'b'), valid]);
+    expect(list(join(attempts, '1'))).toEqual([long(255, 'c')]);
+    expect(runCollector(command, BUSYBOX).stdout).toContain(`failed: ${long(255, 'c')}: cleanup failed with status 7 on attempt 2 of 2`);
+    expect(list(failed)).toEqual([long(255, 'c')]);
+  });
+
+  test('huge, endless and special files: at most 4096 bytes read, no wait, the good files processed', () => {
+    const { root, dir, record, command, processed, processing, failed } = setUp();
+    writeFlags(dir, [podIdentity(1), podIdentity(2)]);
+    const good = flagFiles(list(dir));
+    const content = readFileSync(join(dir, good[0]), 'utf8');
+    const sparse = (name: string, head: string) => {
+      writeFileSync(join(dir, name), head);
+      truncateSync(join(dir, name), 2 ** 30);
+    };
+    // 1 GiB of NUL bytes: one endless line; and a valid header followed by 1 GiB.
+    sparse('zeros.txt', '');
+    sparse('long-tail.txt', content);
+    writeFileSync(join(dir, 'late-end.txt'), content.replace('\n\n', `\n${'x'.repeat(5000)}\n\n`));
+    // Never claimed: a FIFO no one writes, a symlink to an endless device.
+    execFileSync('mkfifo', [join(dir, 'fifo.txt')]);
+    symlinkSync('/dev/zero', join(dir, 'zero.txt'));
+    // What a swap during the claim would move: a FIFO already in processing/.
+    mkdirSync(processing);
+    execFileSync('mkfifo', [join(processing, 'swapped.txt')]);
+
+    const started = Date.now();
+    const result = runCollector(command, BUSYBOX);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    expect(list(processed)).toEqual([...good, 'long-tail.txt'].sort());
+    expect(list(failed)).toEqual(['late-end.txt', 'swapped.txt', 'zeros.txt']);
+    expect(result.stdout).toContain('failed: zeros.txt: not a flag file of format cdk8s-pod-lifecycle/prestop-flag/v1');
+    expect(result.stdout).toContain('failed: late-end.txt: no header ending in an empty line within the first 4096 bytes');
+    expect(result.stdout).toContain('failed: swapped.txt: not a regular file');
+    expect(recordedCalls(record).map((c) => c.flagFile.slice(root.length))).toEqual(
+      [...good, 'long-tail.txt'].sort().map((n) => `/processing/${n}`),
+    );
+    expect(list(dir)).toEqual(['fifo.txt', 'zero.txt']);
+  });
+
+  test('state replaced by files, links and directories is moved aside and made again; processing goes on', () => {
+    const { root, dir, record, command, processed, failed } = setUp();
+    writeFlags(dir, [podIdentity(1), podIdentity(2)]);
+    writeFileSync(join(root, 'processed'), 'not a directory');
+    writeFileSync(join(root, 'attempts'), '');
+    symlinkSync('/', join(root, 'failed'));
+    mkdirSync(join(root, '.collector.lock'));
+    writeFileSync(join(dir, 'junk.txt'), 'junk');
+    const result = runCollector(command, BUSYBOX);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/moved processed aside to processed\.not-a-directory\.\d+\.0: not a directory/);
+    expect(recordedCalls(record)).toHaveLength(2);
+    expect(list(processed)).toHaveLength(2);
+    expect(list(failed)).toEqual(['junk.txt']);
+    expect(
+      readFileSync(
+        join(
+          root,
+          list(root).find((n) => n.startsWith('processed.not-a-directory'))!,
+        ),
+        'utf8',
+      ),
+    ).toBe('not a directory');
+    expect(existsSync('/junk.txt')).toBe(false);
+  });
+
+  test('claims and mark removals run in batches of at most 64 files, however long the backlog', () => {
+    const { root, dir, command, processed } = setUp();
+    writeFlags(dir, [podIdentity(1)]);
+    const [valid] = flagFiles(list(dir));
+    const content = readFileSync(join(dir, valid), 'utf8');
+    for (let i = 0; i < 100; i++) writeFileSync(join(dir, `${String(i).padStart(200, '0')}.txt`), content);
+    // mv and rm that log their argument counts, then do the work.
+    const bin = join(root, '..', 'bin');
+    mkdirSync(bin);
+    for (const tool of ['mv', 'rm']) {
+      const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+      writeFileSync(join(bin, tool), `#!/bin/sh\necho "${tool} $#" >> "${bin}/counts"\nexec ${real} "$@"\n`, { mode: 0o755 });
+    }
+    expect(runCollector(command, BUSYBOX, { PATH: `${bin}:${process.env.PATH}` }).status).toBe(0);
+    expect(list(processed)).toHaveLength(101);
+    const counts = readFileSync(join(bin, 'counts'), 'utf8').trim().split('\n');
+    const largest = (tool: string) => Math.max(...counts.filter((l) => l.startsWith(tool)).map((l) => Number(l.split(' ')[1])));
+    // -f, 64 files, the target directory.
+    expect(largest('mv')).toBe(66);
+    expect(largest('rm')).toBe(65);
   });
 });
 

@@ -34,11 +34,11 @@ describe('synthesized objects', () => {
     expect(service.spec.type).toBe('NodePort');
   });
 
-  test("the default hostPath volume (on disk, not the seed's /tmp), DirectoryOrCreate, mounted read-write at /preStopScriptOutput", () => {
+  test("only the incoming/ part of the default hostPath (on disk, not the seed's /tmp), DirectoryOrCreate, mounted read-write at /preStopScriptOutput", () => {
     const { pod, container } = synth();
     expect(pod.spec.volumes).toContainEqual({
       name: 'list-of-deleted-pods',
-      hostPath: { path: '/var/lib/cdk8s-pod-lifecycle/flags', type: 'DirectoryOrCreate' },
+      hostPath: { path: '/var/lib/cdk8s-pod-lifecycle/flags/incoming', type: 'DirectoryOrCreate' },
     });
     const mount = container.volumeMounts.find((m: Manifest) => m.name === 'list-of-deleted-pods');
     expect(mount).toEqual({ mountPath: '/preStopScriptOutput', name: 'list-of-deleted-pods' });
@@ -47,7 +47,7 @@ describe('synthesized objects', () => {
   test('the FlagFileDirectory decides the host path, the mount path and the volume name', () => {
     const flagDirectory = new FlagFileDirectory({ hostPath: '/var/lib/stops', mountPath: '/stops', volumeName: 'stops' });
     const { pod, container } = synth({ flagDirectory });
-    expect(pod.spec.volumes).toContainEqual({ name: 'stops', hostPath: { path: '/var/lib/stops', type: 'DirectoryOrCreate' } });
+    expect(pod.spec.volumes).toContainEqual({ name: 'stops', hostPath: { path: '/var/lib/stops/incoming', type: 'DirectoryOrCreate' } });
     expect(container.volumeMounts).toContainEqual({ mountPath: '/stops', name: 'stops' });
     expect(container.lifecycle.preStop.exec.command[2]).toContain('mv -f "$tmp" \'/stops/\'"$file"');
   });
@@ -88,22 +88,26 @@ describe('synthesized objects', () => {
     expect(pod.spec.terminationGracePeriodSeconds).toBe(15);
   });
 
-  test('default security: root (the owner of the hostPath directory) with only the capabilities httpd needs', () => {
+  test('default security: no root (the collector keeps incoming/ writable), restricted as HttpdWithPostStart', () => {
     const { pod, container } = synth();
     expect(container.securityContext).toEqual({
       allowPrivilegeEscalation: false,
-      capabilities: { add: ['KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'], drop: ['ALL'] },
+      capabilities: { drop: ['ALL'] },
       privileged: false,
       readOnlyRootFilesystem: true,
-      runAsNonRoot: false,
-      runAsUser: 0,
+      runAsGroup: 10001,
+      runAsNonRoot: true,
+      runAsUser: 10001,
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(pod.spec.securityContext).toEqual({ runAsNonRoot: false, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }],
+    });
     expect(pod.spec.automountServiceAccountToken).toBe(false);
   });
 
-  test('a non-root preset can be chosen (for a directory the user owns)', () => {
+  test('another preset can be chosen', () => {
     const { container } = synth({ securityPreset: SecurityPreset.restricted({ user: 2000, group: 2000, unprivilegedPortStart: 80 }) });
     expect(container.securityContext.runAsUser).toBe(2000);
     expect(SecurityPreset.restricted().level).toBe('restricted');
@@ -150,7 +154,7 @@ describe('synthesized objects', () => {
     expect(pod.spec.containers[0].name).toBe('cntr-httpd');
     expect(pod.spec.volumes).toContainEqual({
       name: 'list-of-deleted-pods',
-      hostPath: { path: '/tmp/ListOfDeletedPods', type: 'DirectoryOrCreate' },
+      hostPath: { path: '/tmp/ListOfDeletedPods/incoming', type: 'DirectoryOrCreate' },
     });
     expect(pod.spec.containers[0].lifecycle.postStart.exec.command[2]).toContain("'this content was created by the postStart hook'");
     expect(service.metadata.name).toBe('svc-nodeport-httpd-audited');

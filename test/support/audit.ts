@@ -25,13 +25,15 @@ export function podIdentity(n: number, name = `pod-${String(n).padStart(3, '0')}
 }
 
 /**
- * A fresh audit directory and an FlagFileDirectory whose mount path is it (the hostPath as a
- * container sees it; the kubelet creates it before the container starts).
+ * A fresh flag directory as the containers see it: `root` is the whole directory (the
+ * collector's mount, `flagDirectory`), `dir` its `incoming/` (an audited pod's mount,
+ * `hookDirectory`). The kubelet creates both before a container starts.
  */
-export function auditDir(): { dir: string; flagDirectory: FlagFileDirectory } {
-  const dir = join(tempDir(), 'audit');
-  mkdirSync(dir);
-  return { dir, flagDirectory: new FlagFileDirectory({ mountPath: dir }) };
+export function auditDir(): { root: string; dir: string; flagDirectory: FlagFileDirectory; hookDirectory: FlagFileDirectory } {
+  const root = join(tempDir(), 'audit');
+  const dir = join(root, 'incoming');
+  mkdirSync(dir, { recursive: true });
+  return { root, dir, flagDirectory: new FlagFileDirectory({ mountPath: root }), hookDirectory: new FlagFileDirectory({ mountPath: dir }) };
 }
 
 /** The synthesized preStop exec command of an audited pod. */

@@ -168,7 +168,9 @@ export function relocateHostPath(objects: Json[], from: string, to: string): Jso
   for (const o of objects) {
     const spec = o.kind === 'Pod' ? o.spec : o.spec?.template?.spec;
     for (const v of spec?.volumes ?? []) {
-      if (v.hostPath?.path === from) v.hostPath.path = to;
+      // The audited pods mount <from>/incoming, the collector <from> itself.
+      const path: string | undefined = v.hostPath?.path;
+      if (path === from || path?.startsWith(`${from}/`)) v.hostPath.path = to + path.slice(from.length);
     }
   }
   return objects;
