@@ -16,7 +16,10 @@ export interface ServicePlainData {
   readonly namespace?: string;
   /** The Service's port (the one named `http`, or the first). */
   readonly port: number;
-  /** That port's name, for an Ingress backend by port name. */
+  /**
+   * That port's name, for an Ingress backend by port name.
+   * @default - none: the port has no name
+   */
   readonly portName?: string;
   /** The container port the Service forwards to: what a NetworkPolicy on the pods allows. */
   readonly targetPort: number;
