@@ -32,8 +32,13 @@ export function setManifestField(workload: kplus.AbstractPod, pointer: string, v
   patchesAppliedAfterRendering(apiObject);
   const patch = JsonPatch.add(pointer, value);
   apiObject.addJsonPatch(patch);
+  // cdk8s keeps no public record of a patch's pointer: the library keeps its own, for the error.
+  fieldsSet.set(apiObject, [...(fieldsSet.get(apiObject) ?? []), pointer]);
   return patch;
 }
+
+// The pointers setManifestField wrote into each object, named when its patches fail.
+const fieldsSet = new WeakMap<ApiObject, readonly string[]>();
 
 /**
  * Applies JSON patches to the object's final manifest, after cdk8s-plus-27 has rendered
@@ -85,15 +90,24 @@ function patchesAppliedAfterRendering(apiObject: ApiObject): JsonPatch[] {
         rendered.onTaken();
         return rendered.json;
       }
+      let document: unknown;
       try {
-        return JsonPatch.apply(render(), ...patchesOfObject);
+        document = render();
       } catch (e) {
-        const failing = failingPatch(apiObject, render, patchesOfObject);
-        const what = failing
-          ? `${failing.raw ? 'raw ' : ''}JSON patch of '${apiObject.node.path}' failed at ${failing.patch}`
-          : `JSON patch of '${apiObject.node.path}' failed`;
-        throw new Error(`${what}: ${(e as Error).message}; the pointer must name an existing object or array`, { cause: e });
+        // cdk8s applies addJsonPatch's patches (setManifestField's among them) while it renders.
+        const set = fieldsSet.get(apiObject);
+        const where = set ? ` (setManifestField wrote: ${set.map((p) => `add ${p}`).join(', ')})` : '';
+        throw new Error(`JSON patch of '${apiObject.node.path}' failed${where}: ${(e as Error).message}; ${POINTER_RULE}`, { cause: e });
       }
+      patchesOfObject.forEach((patch, i) => {
+        try {
+          document = JsonPatch.apply(document, patch);
+        } catch (e) {
+          const which = `raw JSON patch ${i + 1} of ${patchesOfObject.length}`;
+          throw new Error(`${which} of '${apiObject.node.path}' failed: ${(e as Error).message}; ${POINTER_RULE}`, { cause: e });
+        }
+      });
+      return document;
     },
   });
   return list;
@@ -126,29 +140,7 @@ export function dropKeptRenderings(): void {
   kept.clear();
 }
 
-// Replays the patches one by one on the unpatched rendering to find the one that fails.
-// cdk8s 2.x keeps addJsonPatch's patches in the private field `patches`; without it, only
-// the raw patches can be told apart.
-function failingPatch(apiObject: ApiObject, render: () => unknown, raw: readonly JsonPatch[]): { patch: string; raw: boolean } | undefined {
-  const own = (apiObject as unknown as { patches?: JsonPatch[] }).patches;
-  const saved = Array.isArray(own) ? own.splice(0) : [];
-  try {
-    let document = render();
-    for (const [patch, isRaw] of [...saved.map((p) => [p, false] as const), ...raw.map((p) => [p, true] as const)]) {
-      try {
-        document = JsonPatch.apply(document, patch);
-      } catch {
-        const op = (patch as unknown as { _toJson: () => { op: string; path: string } })._toJson();
-        return { patch: `${op.op} ${op.path}`, raw: isRaw };
-      }
-    }
-    return undefined;
-  } catch {
-    return undefined;
-  } finally {
-    if (Array.isArray(own)) own.push(...saved);
-  }
-}
+const POINTER_RULE = 'the pointer must name an existing object or array';
 
 /**
  * Turns an init container of `workload` into a Kubernetes native sidecar: writes its

@@ -92,12 +92,12 @@ describe('messages found by trying the library as a new user', () => {
     [
       'addRawJsonPatch',
       (pod: kplus.Pod) => addRawJsonPatch(pod, JsonPatch.replace('/spec/nope/x', 1)),
-      /^raw JSON patch of 'test\/pod\/Resource' failed at replace \/spec\/nope\/x: /,
+      /^raw JSON patch 1 of 1 of 'test\/pod\/Resource' failed: /,
     ],
     [
       'setManifestField',
       (pod: kplus.Pod) => setManifestField(pod, '/spec/nope/x', 1),
-      /^JSON patch of 'test\/pod\/Resource' failed at add \/spec\/nope\/x: /,
+      /^JSON patch of 'test\/pod\/Resource' failed \(setManifestField wrote: add \/spec\/nope\/x\): /,
     ],
   ])('%s with a pointer into nothing names the object and the pointer at synth', (_name, patch, message) => {
     const chart = newChart();

@@ -43,7 +43,7 @@ test('patches apply in order, after the ApiObject patches, on any ApiObject', ()
 test('a patch of a missing path fails the synthesis and names the object', () => {
   const chart = Testing.chart();
   addRawJsonPatch(deployment(chart), JsonPatch.replace('/spec/nothing/here', 1));
-  expect(() => Testing.synth(chart)).toThrow(/raw JSON patch of 'test\/app\/Resource' failed/);
+  expect(() => Testing.synth(chart)).toThrow(/raw JSON patch 1 of 1 of 'test\/app\/Resource' failed/);
 });
 
 test('makeNativeSidecar sets restartPolicy on that init container only, and refuses a regular container', () => {
