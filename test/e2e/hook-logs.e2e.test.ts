@@ -11,6 +11,7 @@ import {
   followLogs,
   kubectl,
   objectsYaml,
+  podNames,
   randomSuffix,
   removePath,
   trackPath,
@@ -112,7 +113,13 @@ test(
 test(
   'the preStop hooks: the drain delay and the flag hook log their start and end while the pod stops',
   t(async () => {
-    const charts = auditCharts({ namespace: auditNs, hostPath, pods: [{ podName: 'audited' }], collectorName: 'unused' });
+    const charts = auditCharts({ namespace: auditNs, hostPath, pods: [{ podName: 'audited' }], collectorName: 'collector' });
+    // The collector first, as on a real node: it makes incoming/ writable for the non-root audited pod.
+    await apply(objectsYaml(charts.collectorObjects()));
+    const collector = await waitFor('the collector pod', async () => (await podNames(auditNs, 'e2e-app=collector'))[0], {
+      timeoutMs: 30_000,
+    });
+    await waitPodReady(auditNs, collector, 90_000);
     await apply(objectsYaml(charts.pods()));
     await waitPodReady(auditNs, 'audited', 90_000);
     const web = followLogs(ns, 'web', 'httpd');

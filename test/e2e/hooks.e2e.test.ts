@@ -115,7 +115,9 @@ test(
     expect(terminated.exitCode).toBe(0);
     expect((gone.at - started) / 1000).toBeLessThan(grace);
     // The preStop drain delay ran first: without it httpd stops within a second of the delete.
-    expect(pod.spec.containers[0].lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
+    const drain = pod.spec.containers[0].lifecycle.preStop.exec.command;
+    expect(drain.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(drain[2]).toContain("\nsleep '5'\n"); // the logged drain delay (docs/operating.md)
     expect((gone.at - started) / 1000).toBeGreaterThanOrEqual(5);
   }),
   120_000,
