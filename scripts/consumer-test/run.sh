@@ -25,11 +25,11 @@ export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=fal
 step "npm pack (prepack builds build/lib)"
 tarball="$work/$(cd "$repo" && npm pack --silent --pack-destination "$work" | tail -n 1)"
 listing="$(tar -tzf "$tarball")"
-for f in package/package.json package/build/lib/index.js package/build/lib/index.d.ts \
+for f in package/package.json package/plugin.js package/build/lib/index.js package/build/lib/index.d.ts \
   package/build/lib/testing/index.js package/build/lib/testing/index.d.ts; do
   grep -qx "$f" <<<"$listing" || { echo "missing from the tarball: $f" >&2; exit 1; }
 done
-if grep -v -E '^package/(package\.json|README\.md|LICENSE|build/lib/.+\.(js|d\.ts))$' <<<"$listing"; then
+if grep -v -E '^package/(package\.json|README\.md|LICENSE|plugin\.js|build/lib/.+\.(js|d\.ts))$' <<<"$listing"; then
   echo "unexpected files in the tarball (above)" >&2
   exit 1
 fi
@@ -120,9 +120,17 @@ kubectl="${KUBECTL:-$(command -v kubectl || echo /tmp/kube-kit/bin/kubectl)}"
 if [ -n "${KUBECONFIG:-}" ] && [ -x "$kubectl" ] && "$kubectl" get --raw /readyz >/dev/null 2>&1; then
   ns="consumer-$RANDOM$RANDOM"
   "$kubectl" create namespace "$ns" >/dev/null
-  trap '"$kubectl" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true; [ -n "${KEEP_CONSUMER:-}" ] || rm -rf "$work"' EXIT
+  created=("$ns")
+  trap '"$kubectl" delete namespace "${created[@]}" --wait=false >/dev/null 2>&1 || true; [ -n "${KEEP_CONSUMER:-}" ] || rm -rf "$work"' EXIT
   for f in dist/*/*.k8s.yaml; do
-    "$kubectl" apply --dry-run=server --validate=strict -n "$ns" -f "$f" >/dev/null || { echo "the API server refused $f" >&2; exit 1; }
+    # A block that names its namespaces (a chart's `namespace`) gets them, made for the test.
+    named=$(sed -n 's/^  namespace: \([a-z0-9-]*\)$/\1/p' "$f" | sort -u)
+    for n in $named; do
+      "$kubectl" get namespace "$n" >/dev/null 2>&1 || { "$kubectl" create namespace "$n" >/dev/null && created+=("$n"); }
+    done
+    target=(-n "$ns")
+    [ -z "$named" ] || target=()
+    "$kubectl" apply --dry-run=server --validate=strict "${target[@]}" -f "$f" >/dev/null || { echo "the API server refused $f" >&2; exit 1; }
   done
   echo "accepted: $(ls dist/*/*.k8s.yaml | wc -l) files"
 else
