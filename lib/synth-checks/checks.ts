@@ -117,14 +117,17 @@ function formatFinding(finding: Finding, object: ApiObject): string {
   return `${describeObject(finding.object)} (${object.node.path})${at}: ${finding.problem}; ${finding.fix} [${finding.rule}]`;
 }
 
-/** Whether the construct at `path` is the one at `scope` or below it. */
-function isUnder(path: string, scope: string): boolean {
-  return scope === '' || path === scope || path.startsWith(`${scope}/`);
+/** The deepest of `scopes` that is the construct at `path` or one of its parents (the root is `''`). */
+function innermostScope(scopes: ReadonlySet<string>, path: string): string | undefined {
+  for (let p = path; ; p = p.slice(0, Math.max(p.lastIndexOf('/'), 0))) {
+    if (scopes.has(p)) return p;
+    if (p === '') return undefined;
+  }
 }
 
 // The scopes with the standard checks, by app root: a finding is reported once, by the
 // innermost of them that holds its object.
-const checkedScopes = new WeakMap<IConstruct, string[]>();
+const checkedScopes = new WeakMap<IConstruct, Set<string>>();
 
 /**
  * Registers the rules engine's checks on the API objects under `scope` (at any depth): at
@@ -138,19 +141,19 @@ const checkedScopes = new WeakMap<IConstruct, string[]>();
  */
 export function addStandardSynthChecks(scope: IConstruct): void {
   const root = scope.node.root;
-  const scopes = checkedScopes.get(root) ?? [];
+  // A Set: every construct of an app registers here, so a lookup must not walk them all.
+  const scopes = checkedScopes.get(root) ?? new Set<string>();
   checkedScopes.set(root, scopes);
   const own = scope.node.path;
-  if (scopes.includes(own)) return;
-  scopes.push(own);
+  if (scopes.has(own)) return;
+  scopes.add(own);
   scope.node.addValidation({
     validate: () => {
       const app = renderedApp(root);
       app.findings ??= checkObjects(app.manifests);
       return app.findings.flatMap((f) => {
         const path = app.objects[f.index].node.path;
-        const innermost = scopes.filter((p) => isUnder(path, p)).reduce((a, b) => (b.length > a.length ? b : a), '');
-        return isUnder(path, own) && innermost === own ? [formatFinding(f, app.objects[f.index])] : [];
+        return innermostScope(scopes, path) === own ? [formatFinding(f, app.objects[f.index])] : [];
       });
     },
   });
