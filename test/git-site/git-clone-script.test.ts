@@ -101,15 +101,20 @@ describe.each(SHELLS)('the init script, run by %s', (shell) => {
     try {
       expect(await exited).toBe(0);
     } finally {
-      // The group may be gone already: the loop ends its own sleep on TERM.
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-      }
+      killLeftovers(child.pid!);
     }
   });
 });
+
+// Kills what is left of a process group; the group may be gone already (the sync loop ends
+// its own sleep on TERM).
+function killLeftovers(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
 
 describe('the init script', () => {
   test('a tag at depth 2: its files, two commits of history, no git metadata in the served tree, symlinks as plain files', () => {
