@@ -5,10 +5,16 @@
 // internals). Counts every flag file's cleanups (lost, once, repeated, and re-runs after a
 // kill mid-cleanup), the time from a pod's stop to its cleanup, the collector's CPU and
 // memory from its cgroup (cgroup v1 on the kit) and the most cleanups in one poll interval.
+// `npm run load:chaos -- --burst N [--poll S] [--cpu M]`: no pods and no kills; N valid flag files
+// appear at once in the node directory's incoming/ (written as the preStop hook writes
+// them: a hidden temporary name, then a rename), and the run measures how many one
+// collector cleans within one poll interval: its ceiling per node (`--cpu M`: the collector's
+// CPU limit in millicores instead of the library's 100m).
 // Bounded in time and count; deletes what it made. Figures: BENCHMARKS.md, "0.3".
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { App, Chart, Duration } from 'cdk8s';
+import { App, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { kitProbes, relocateHostPath } from '../../test/e2e/support/charts';
 import {
@@ -23,6 +29,7 @@ import {
   removePath,
   run,
   sleep,
+  waitFor,
 } from '../../test/e2e/support/kube';
 import { PreStopAuditCollector, PreStopAuditedPod, Warnings } from '../../test/e2e/support/lib';
 
@@ -39,7 +46,9 @@ export interface ChaosOptions {
 
 export interface ChaosReport {
   readonly pods: number;
+  /** Each kill, with its moment relative to the waves' stops. */
   readonly kills: readonly string[];
+  readonly waves: readonly WaveTiming[];
   readonly lost: number;
   readonly once: number;
   readonly repeated: number;
@@ -56,7 +65,7 @@ export interface ChaosReport {
 }
 
 /** The audited pods of one wave and the collector, through the constructs. */
-function build(ns: string, hostPath: string, names: readonly string[], pollSeconds: number) {
+function build(ns: string, hostPath: string, names: readonly string[], pollSeconds: number, collectorCpuMillis?: number) {
   const chart = new Chart(new App(), 'chaos', { namespace: ns });
   let shared: PreStopAuditedPod['flagDirectory'] | undefined;
   for (const name of names) {
@@ -78,10 +87,18 @@ function build(ns: string, hostPath: string, names: readonly string[], pollSecon
     labels: { 'chaos-role': 'collector' },
     pollInterval: Duration.seconds(pollSeconds),
     cleanupTimeout: Duration.seconds(20),
+    // The library's default (100m) unless the burst asks for another CPU limit.
+    resources:
+      collectorCpuMillis === undefined
+        ? undefined
+        : { cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(collectorCpuMillis) }, memory: { limit: Size.mebibytes(64) } },
     cleanupCommand: [
       '/bin/sh',
       '-c',
-      'printf "%s %s %s %s %s\\n" "$POD_UID" "$POD_NAME" "$CLEANUP_ATTEMPT" "$STOPPED_AT" "$(date -u +%s)" >> "$1/' + LOG + '"',
+      // The sixth field: the node's uptime (10 ms steps, read by a builtin) for the per-interval counts.
+      'read up _ </proc/uptime; printf "%s %s %s %s %s %s\\n" "$POD_UID" "$POD_NAME" "$CLEANUP_ATTEMPT" "$STOPPED_AT" "$(date -u +%s)" "$up" >> "$1/' +
+        LOG +
+        '"',
       'cleanup',
       collector_mount(shared),
     ],
@@ -152,29 +169,130 @@ async function kill(ns: string, method: (typeof KILLS)[number]): Promise<string>
 const quantile = (sorted: readonly number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
 
+/** One line of the cleanup log: a run of the cleanup for a flag file. */
+interface Cleanup {
+  readonly uid: string;
+  readonly attempt: string;
+  /** `STOPPED_AT` and the cleanup's time, epoch seconds. */
+  readonly stopped: number;
+  readonly cleaned: number;
+  /** The node's uptime at the cleanup, seconds (10 ms steps). */
+  readonly uptime: number;
+}
+
+function readCleanups(hostPath: string): Cleanup[] {
+  const file = `${hostPath}/${LOG}`;
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+  return lines.map((line) => {
+    const [uid, , attempt, stoppedAt, cleanedAt, uptime] = line.split(' ');
+    return { uid, attempt, stopped: Date.parse(stoppedAt) / 1000, cleaned: Number(cleanedAt), uptime: Number(uptime) };
+  });
+}
+
+/** The most cleanups within any window of `seconds` (by the node's uptime). */
+function maxInWindow(cleanups: readonly Cleanup[], seconds: number): number {
+  const times = cleanups.map((c) => c.uptime).sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i] - times[j] >= seconds) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+/** The `.txt` files under `dir`, without those under the subdirectory `skip`. */
+function countTxt(dir: string, skip?: string): number {
+  return existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true }).reduce(
+        (n, e) => n + (e.isDirectory() ? (e.name === skip ? 0 : countTxt(`${dir}/${e.name}`)) : e.name.endsWith('.txt') ? 1 : 0),
+        0,
+      )
+    : 0;
+}
+
+/** Samples the collector container's cgroup every second until `done()`; readings by container id. */
+function sampleCollector(ns: string, done: () => boolean) {
+  const cgroups = new Map<string, { cpuNs: number; maxBytes: number }>();
+  const finished = (async () => {
+    while (!done()) {
+      const pod = await collectorPod(ns).catch(() => undefined);
+      const id = pod?.status.containerStatuses[0].containerID?.replace(/^containerd:\/\//, '');
+      const reading = id && cgroupReading(id);
+      if (id && reading) cgroups.set(id, reading);
+      await sleep(1000);
+    }
+  })();
+  return {
+    finished,
+    cpuSeconds: () => [...cgroups.values()].reduce((s, r) => s + r.cpuNs, 0) / 1e9,
+    maxMemoryMiB: () => Math.max(0, ...[...cgroups.values()].map((r) => r.maxBytes)) / 1048576,
+  };
+}
+
+/** Each flag file's cleanups, by the UIDs of the stopped pods. */
+function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], killTimes: readonly number[]) {
+  const byUid = new Map<string, Cleanup[]>();
+  for (const c of cleanups) byUid.set(c.uid, [...(byUid.get(c.uid) ?? []), c]);
+  let lost = 0;
+  let once = 0;
+  let repeated = 0;
+  let reruns = 0;
+  const delays: number[] = [];
+  for (const uid of uids) {
+    const runs = byUid.get(uid) ?? [];
+    if (runs.length === 0) lost++;
+    else {
+      once++;
+      delays.push(runs[0].cleaned - runs[0].stopped);
+      for (const r of runs.slice(1)) {
+        // A re-run after a kill mid-cleanup: a kill within 5 s after the run before it.
+        if (killTimes.some((t) => t >= runs[0].cleaned - 1 && t <= runs[0].cleaned + 5 && r.cleaned >= t)) reruns++;
+        else repeated++;
+      }
+    }
+  }
+  delays.sort((a, b) => a - b);
+  return { lost, once, repeated, reruns, p50: quantile(delays, 0.5), p99: quantile(delays, 0.99) };
+}
+
+/** When a wave's stop began and ended (`kubectl delete` of its pods), seconds from the start. */
+export interface WaveTiming {
+  readonly wave: number;
+  readonly stopFrom: number;
+  readonly stopTo: number;
+}
+
+/** Where a kill fell: `wave 2 stop +4.1 s` (after the wave's `kubectl delete` began), or between waves. */
+function killMoment(at: number, waves: readonly WaveTiming[]): string {
+  const w = [...waves].reverse().find((x) => x.stopFrom <= at);
+  if (!w) return `t+${at.toFixed(1)} s, before wave 0's stop`;
+  return `t+${at.toFixed(1)} s, wave ${w.wave} stop +${(at - w.stopFrom).toFixed(1)} s (its delete took ${(w.stopTo - w.stopFrom).toFixed(1)} s)`;
+}
+
+/** Flag files written (`STOPPED_AT`) but not yet cleaned at epoch second `t`: the collector's work at a kill. */
+function pendingAt(t: number, cleanups: readonly Cleanup[]): number {
+  const first = new Map<string, Cleanup>();
+  for (const c of cleanups) if (!first.has(c.uid)) first.set(c.uid, c);
+  return [...first.values()].filter((c) => c.stopped <= t && t < c.cleaned).length;
+}
+
 export async function runChaos(options: ChaosOptions, log = console.log): Promise<ChaosReport> {
   const started = Date.now();
+  const since = () => (Date.now() - started) / 1000;
   const ns = await createNamespace('chaos', 'privileged');
   const hostPath = `/tmp/load-chaos-${randomSuffix()}`;
   mkdirSync(hostPath, { recursive: true });
   const kills: string[] = [];
   const killTimes: number[] = [];
+  const killAt: number[] = [];
+  const waveTimes: WaveTiming[] = [];
   const uids = new Map<string, string>();
-  const cgroups = new Map<string, { cpuNs: number; maxBytes: number }>();
   const names = Array.from({ length: options.pods }, (_, i) => `audited-w${Math.floor(i / options.wave)}-${String(i).padStart(3, '0')}`);
   const all = build(ns, hostPath, names, options.pollSeconds);
   try {
     await apply(objectsYaml(all.filter((o: Json) => o.kind === 'DaemonSet')));
     let chaosDone = false;
-    const sampler = (async () => {
-      while (!chaosDone) {
-        const pod = await collectorPod(ns).catch(() => undefined);
-        const id = pod?.status.containerStatuses[0].containerID?.replace(/^containerd:\/\//, '');
-        const reading = id && cgroupReading(id);
-        if (id && reading) cgroups.set(id, reading);
-        await sleep(1000);
-      }
-    })();
+    const sampler = sampleCollector(ns, () => chaosDone);
     const waves = Math.ceil(options.pods / options.wave);
     // Kill moments: while a wave's flag files arrive and are cleaned up, at a random moment
     // within 3 poll intervals of the wave's stop; the kills spread evenly over the waves.
@@ -184,6 +302,7 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
       for (let k = 0; k < due; k++) {
         await sleep(Math.random() * options.pollSeconds * 3000);
         killTimes.push(Date.now() / 1000);
+        killAt.push(since());
         kills.push(await kill(ns, KILLS[killed++ % KILLS.length]).catch((e) => `kill failed: ${e}`));
         log(kills[kills.length - 1]);
       }
@@ -200,75 +319,143 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
       });
       const pods = await getJson(['pods', '-n', ns, '-l', `chaos-wave=${label}`]);
       for (const p of pods.items) uids.set(p.metadata.uid, p.metadata.name);
+      const stopFrom = since();
       const chaos = killDuringWave(w);
       await kubectl(['delete', 'pod', '-n', ns, '-l', `chaos-wave=${label}`, '--wait=true', '--timeout=90s'], {
         timeoutMs: 100_000,
         allowFail: true,
       });
+      waveTimes.push({ wave: w, stopFrom, stopTo: since() });
       await chaos;
       log(`wave ${w}: ${pods.items.length} pods stopped`);
     }
     // Every flag file cleaned: none left outside processed/ (new, processing/, failed/), bounded.
-    const countTxt = (d: string, skip?: string): number =>
-      existsSync(d)
-        ? readdirSync(d, { withFileTypes: true }).reduce(
-            (n, e) => n + (e.isDirectory() ? (e.name === skip ? 0 : countTxt(`${d}/${e.name}`)) : e.name.endsWith('.txt') ? 1 : 0),
-            0,
-          )
-        : 0;
     const flagFiles = () => countTxt(hostPath, 'processed');
     for (let i = 0; i < 120 && flagFiles() > 0; i++) await sleep(1000);
     chaosDone = true;
-    await sampler;
-    const lines = existsSync(`${hostPath}/${LOG}`) ? readFileSync(`${hostPath}/${LOG}`, 'utf8').split('\n').filter(Boolean) : [];
-    const byUid = new Map<string, { attempt: string; stopped: number; cleaned: number }[]>();
-    for (const line of lines) {
-      const [uid, , attempt, stoppedAt, cleanedAt] = line.split(' ');
-      byUid.set(uid, [...(byUid.get(uid) ?? []), { attempt, stopped: Date.parse(stoppedAt) / 1000, cleaned: Number(cleanedAt) }]);
-    }
-    let lost = 0;
-    let once = 0;
-    let repeated = 0;
-    let reruns = 0;
-    const delays: number[] = [];
-    for (const uid of uids.keys()) {
-      const runs = byUid.get(uid) ?? [];
-      if (runs.length === 0) lost++;
-      else {
-        once++;
-        delays.push(runs[0].cleaned - runs[0].stopped);
-        for (const r of runs.slice(1)) {
-          // A re-run after a kill mid-cleanup: a kill within 5 s after the run before it.
-          if (killTimes.some((t) => t >= runs[0].cleaned - 1 && t <= runs[0].cleaned + 5 && r.cleaned >= t)) reruns++;
-          else repeated++;
-        }
-      }
-    }
-    delays.sort((a, b) => a - b);
-    const times = lines.map((l) => Number(l.split(' ')[4])).sort((a, b) => a - b);
-    let maxPerPoll = 0;
-    for (let i = 0, j = 0; i < times.length; i++) {
-      while (times[i] - times[j] >= options.pollSeconds) j++;
-      maxPerPoll = Math.max(maxPerPoll, i - j + 1);
-    }
-    const readings = [...cgroups.values()];
-    const seconds = (Date.now() - started) / 1000;
+    await sampler.finished;
+    const cleanups = readCleanups(hostPath);
+    const counts = tally(uids.keys(), cleanups, killTimes);
+    const seconds = since();
     return {
       pods: uids.size,
-      kills,
-      lost,
-      once,
-      repeated,
-      rerunsAfterKill: reruns,
+      kills: kills.map((k, i) => `${k} (${killMoment(killAt[i], waveTimes)}; ${pendingAt(killTimes[i], cleanups)} flag files waiting)`),
+      waves: waveTimes,
+      lost: counts.lost,
+      once: counts.once,
+      repeated: counts.repeated,
+      rerunsAfterKill: counts.reruns,
       leftFlagFiles: flagFiles(),
       processedFlagFiles: countTxt(`${hostPath}/processed`),
-      stopToCleanupP50: quantile(delays, 0.5),
-      stopToCleanupP99: quantile(delays, 0.99),
-      maxPerPoll,
-      cpuSeconds: readings.reduce((s, r) => s + r.cpuNs, 0) / 1e9,
+      stopToCleanupP50: counts.p50,
+      stopToCleanupP99: counts.p99,
+      maxPerPoll: maxInWindow(cleanups, options.pollSeconds),
+      cpuSeconds: sampler.cpuSeconds(),
       wallSeconds: seconds,
-      maxMemoryMiB: Math.max(0, ...readings.map((r) => r.maxBytes)) / 1048576,
+      maxMemoryMiB: sampler.maxMemoryMiB(),
       seconds,
+    };
+  } finally {
+    await deleteNamespaces([ns], 60_000);
+    removePath(hostPath);
+  }
+}
+
+export interface BurstOptions {
+  /** Flag files that appear at once. */
+  readonly files: number;
+  readonly pollSeconds: number;
+  /** The collector container's CPU limit in millicores. @default - the library's (100m) */
+  readonly collectorCpuMillis?: number;
+}
+
+export interface BurstReport {
+  readonly files: number;
+  readonly pollSeconds: number;
+  readonly cpuLimit: string;
+  /** Files cleaned (at least once), lost, cleaned again, and left outside processed/. */
+  readonly once: number;
+  readonly lost: number;
+  readonly repeated: number;
+  readonly leftFlagFiles: number;
+  /** Seconds from the files' appearance to the first and the last cleanup. */
+  readonly firstCleanup: number;
+  readonly lastCleanup: number;
+  /** The most cleanups within one poll interval (any window of `pollSeconds`). */
+  readonly maxPerPoll: number;
+  /** Cleanups per second from the first to the last. */
+  readonly perSecond: number;
+  readonly cpuSeconds: number;
+  readonly maxMemoryMiB: number;
+}
+
+/** The node's uptime in seconds, the clock of the cleanup log's sixth field. */
+const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+
+/**
+ * Writes `files` valid flag files into `<hostPath>/incoming/` as the preStop hook does (a
+ * hidden temporary name, then a rename; format v1), all renamed at once, and returns their UIDs.
+ */
+function writeFlagFiles(hostPath: string, files: number): string[] {
+  const incoming = `${hostPath}/incoming`;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const stamp = now.replace(/[-:]/g, '');
+  const uids: string[] = [];
+  const names: [string, string][] = [];
+  for (let i = 0; i < files; i++) {
+    const uid = randomUUID();
+    const pod = `burst-${String(i).padStart(5, '0')}`;
+    const pid = 1000 + i;
+    const header = ['format=cdk8s-pod-lifecycle/prestop-flag/v1', `stopped_at=${now}`, `pod=${pod}`, 'namespace=burst', `uid=${uid}`];
+    const text = [...header, 'node=kit', 'container=cntr-httpd', '', `the pod ${pod} has been terminated`, ''].join('\n');
+    const tmp = `${incoming}/.${pod}.${uid}.${stamp}.${pid}.txt.tmp.${pid}`;
+    writeFileSync(tmp, text);
+    names.push([tmp, `${incoming}/${pod}.${uid}.${stamp}.${pid}.txt`]);
+    uids.push(uid);
+  }
+  for (const [from, to] of names) renameSync(from, to);
+  return uids;
+}
+
+/** The collector alone, and `files` flag files at once: what it cleans within one poll interval. */
+export async function runBurst(options: BurstOptions, log = console.log): Promise<BurstReport> {
+  const ns = await createNamespace('burst', 'privileged');
+  const hostPath = `/tmp/load-burst-${randomSuffix()}`;
+  mkdirSync(hostPath, { recursive: true });
+  try {
+    await apply(objectsYaml(build(ns, hostPath, [], options.pollSeconds, options.collectorCpuMillis)));
+    await waitFor('the collector to run', () => collectorPod(ns), { timeoutMs: 90_000 });
+    // The collector made its state directories (and incoming/ at mode 1733): it has run a pass.
+    await waitFor('the collector to make its directories', async () => existsSync(`${hostPath}/processed`), { timeoutMs: 30_000 });
+    let done = false;
+    const sampler = sampleCollector(ns, () => done);
+    const uids = writeFlagFiles(hostPath, options.files);
+    const appeared = uptime();
+    log(`${options.files} flag files in incoming/ at uptime ${appeared}`);
+    const flagFiles = () => countTxt(hostPath, 'processed');
+    const limit = Math.max(120, options.files);
+    for (let i = 0; i < limit * 2 && flagFiles() > 0; i++) await sleep(500);
+    await sleep(2000);
+    done = true;
+    await sampler.finished;
+    const cleanups = readCleanups(hostPath);
+    const counts = tally(uids, cleanups, []);
+    const times = cleanups.map((c) => c.uptime).sort((a, b) => a - b);
+    const span = times.length > 1 ? times[times.length - 1] - times[0] : NaN;
+    return {
+      files: options.files,
+      pollSeconds: options.pollSeconds,
+      cpuLimit: options.collectorCpuMillis === undefined ? 'default (100m)' : `${options.collectorCpuMillis}m`,
+      once: counts.once,
+      lost: counts.lost,
+      repeated: counts.repeated,
+      leftFlagFiles: flagFiles(),
+      firstCleanup: times[0] - appeared,
+      lastCleanup: times[times.length - 1] - appeared,
+      maxPerPoll: maxInWindow(cleanups, options.pollSeconds),
+      perSecond: (times.length - 1) / span,
+      cpuSeconds: sampler.cpuSeconds(),
+      maxMemoryMiB: sampler.maxMemoryMiB(),
     };
   } finally {
     await deleteNamespaces([ns], 60_000);
@@ -285,12 +472,12 @@ function flag(name: string, fallback: number, max: number): number {
 if (process.argv[1]?.endsWith('chaos.js')) {
   const limit = setTimeout(() => (console.error('load:chaos: time limit (20 min) reached'), process.exit(1)), 20 * 60_000);
   limit.unref();
-  runChaos({
-    pods: flag('pods', 100, 300),
-    wave: flag('wave', 20, 50),
-    kills: flag('kills', 6, 30),
-    pollSeconds: flag('poll', 2, 60),
-  }).then(
+  const burst = flag('burst', 0, 5000);
+  const pollSeconds = flag('poll', 2, 60);
+  (burst > 0
+    ? runBurst({ files: burst, pollSeconds, collectorCpuMillis: process.argv.includes('--cpu') ? flag('cpu', 100, 2000) : undefined })
+    : runChaos({ pods: flag('pods', 100, 300), wave: flag('wave', 20, 50), kills: flag('kills', 6, 30), pollSeconds })
+  ).then(
     (r) => (console.log(JSON.stringify(r, null, 1)), process.exit(0)),
     (e) => (console.error(e), process.exit(1)),
   );
