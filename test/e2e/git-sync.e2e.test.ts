@@ -1,10 +1,12 @@
 // Issue 21, part 1, on the kit: a GitClonedSiteInit with the sync sidecar (a 2 s interval)
 // follows three commits pushed one after another to the in-cluster git server and serves
 // each. The page is read from inside the pod (httpd's container asks httpd over loopback),
-// never from the host; the site volume is listed from the sidecar.
+// never from the host; the site volume is listed from the sidecar: one
+// repository, at most two snapshot trees, no git state in the served tree.
 import { startGitServer } from '../../scripts/load/workloads';
 import { gitSite } from './support/charts';
 import { HostRepo } from './support/git-server';
+import { GIT_CLONE_LAYOUT, GIT_SITE } from './support/lib';
 import {
   Json,
   apply,
@@ -42,7 +44,7 @@ async function served(pod: string, path = '/'): Promise<{ status: string; body: 
 async function volume(pod: string): Promise<{ top: string[]; tree: string[] }> {
   const ls = async (dir: string) =>
     (await exec(siteNs, pod, 'git-sync', ['ls', '-a', dir])).stdout.split('\n').filter((e) => e && e !== '.' && e !== '..');
-  return { top: await ls('/git'), tree: await ls('/git/site/') };
+  return { top: await ls(GIT_SITE.mountPath), tree: await ls(`${GIT_SITE.mountPath}/${GIT_CLONE_LAYOUT.linkName}/`) };
 }
 
 beforeAll(async () => {
@@ -85,9 +87,11 @@ test(
         expect(logs.stdout).toContain(`git-site: serving ${commit}`);
         const { top, tree } = await volume(name);
         process.stdout.write(`[e2e] the site volume after v${version}: ${top.join(' ')}\n`);
-        // The served tree holds the site's files and no git state.
+        // One repository for every update, the served tree and at most the one before it,
+        // and no git state in the served tree.
+        expect(top.filter((e) => e === GIT_CLONE_LAYOUT.repositoryDir)).toHaveLength(1);
+        expect(top.filter((e) => e.startsWith(GIT_CLONE_LAYOUT.snapshotPrefix)).length).toBeLessThanOrEqual(2);
         expect(tree).not.toContain('.git');
-        expect(top.filter((e) => e.startsWith('.git-site.')).length).toBeLessThanOrEqual(2);
       }
       expect((await served(name, '/.git/HEAD')).status).toBe('HTTP/1.1 404 Not Found');
     },

@@ -1,6 +1,8 @@
 // The one place the end-to-end suite imports the library and the examples from: when lib/
 // or examples/ move or rename something, re-point it here and nowhere else.
 export {
+  GIT_CLONE_LAYOUT,
+  GIT_SITE,
   GitCertificateAuthority,
   GitClonedSiteInit,
   GitCredentials,
