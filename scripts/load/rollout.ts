@@ -16,6 +16,8 @@ export interface RunReport extends TrafficResult {
   readonly run: number;
   readonly seconds: number;
   readonly endpointUpdates: number;
+  /** sync-*: the ready pods serving the last commit's page at the end of the run, e.g. `3/3`. */
+  readonly servingLast?: string;
 }
 
 const SYNC_SECONDS = 3;
@@ -58,8 +60,10 @@ export async function runScenario(scenario: Scenario, runs: number, commits = 3,
       }
       await sleep(3000);
       await follower.stop();
+      // The sync runs count only if the pods moved on: ask each ready pod from the generator.
+      const servingLast = scenario.startsWith('sync-') ? await servingPage(ns, gen, page(version)) : undefined;
       const result = await stopGenerator(ns, gen);
-      const report = { scenario, run, seconds: (Date.now() - started) / 1000, endpointUpdates: follower.updates, ...result };
+      const report = { scenario, run, seconds: (Date.now() - started) / 1000, endpointUpdates: follower.updates, servingLast, ...result };
       log(JSON.stringify(report));
       reports.push(report);
       await kubectl(['delete', 'pod', '-n', ns, gen, '--wait=false'], { allowFail: true });
@@ -69,6 +73,18 @@ export async function runScenario(scenario: Scenario, runs: number, commits = 3,
     removePath(hostDir);
   }
   return reports;
+}
+
+/** How many of the ready addresses in the generator's /tmp/ips serve `expected` at `/`: `served/ready`. */
+async function servingPage(ns: string, generator: string, expected: string): Promise<string> {
+  const script =
+    'printf %s "$1" >/tmp/expected; for ip in $(cat /tmp/ips); do wget -q -T 3 -O /tmp/got "http://$ip/" && cmp -s /tmp/got /tmp/expected && echo same || echo other; done';
+  const r = await kubectl(['exec', '-n', ns, generator, '--', 'sh', '-c', script, 'check', expected], {
+    allowFail: true,
+    timeoutMs: 30_000,
+  });
+  const answers = r.stdout.split('\n').filter(Boolean);
+  return `${answers.filter((a) => a === 'same').length}/${answers.length}`;
 }
 
 async function waitOldPodsGone(ns: string): Promise<void> {
@@ -84,11 +100,12 @@ async function waitOldPodsGone(ns: string): Promise<void> {
 /** The table rows of BENCHMARKS.md for a set of reports. */
 export function table(reports: readonly RunReport[]): string {
   const rows = reports.map(
-    (r) => `| ${r.scenario} | ${r.run} | ${r.sent} | ${r.failed} | ${r.p50} | ${r.p99} | ${r.seconds.toFixed(0)} | ${r.endpointUpdates} |`,
+    (r) =>
+      `| ${r.scenario} | ${r.run} | ${r.sent} | ${r.failed} | ${r.p50} | ${r.p99} | ${r.seconds.toFixed(0)} | ${r.endpointUpdates} | ${r.servingLast ?? ''} |`,
   );
   return [
-    '| scenario | run | sent | failed | p50 ms | p99 ms | s | endpoint updates |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | run | sent | failed | p50 ms | p99 ms | s | endpoint updates | serving the last commit |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }
