@@ -294,13 +294,17 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
     let chaosDone = false;
     const sampler = sampleCollector(ns, () => chaosDone);
     const waves = Math.ceil(options.pods / options.wave);
-    // Kill moments: while a wave's flag files arrive and are cleaned up, at a random moment
-    // within 3 poll intervals of the wave's stop; the kills spread evenly over the waves.
+    // Kill moments: while the collector has work, at a random moment within one poll interval
+    // after a flag file waits (in incoming/, processing/ or as an attempt mark; at most 60 s
+    // after the wave's stop began). A fixed delay after the stop missed the work: under load
+    // the kubelet runs the hooks seconds after the delete. The kills spread over the waves.
     let killed = 0;
+    const waiting = async () => countTxt(hostPath, 'processed') > 0;
     const killDuringWave = async (w: number) => {
       const due = Math.round(((w + 1) * options.kills) / waves) - killed;
       for (let k = 0; k < due; k++) {
-        await sleep(Math.random() * options.pollSeconds * 3000);
+        await waitFor('a flag file to wait', waiting, { timeoutMs: 60_000, intervalMs: 200 }).catch(() => undefined);
+        await sleep(Math.random() * options.pollSeconds * 1000);
         killTimes.push(Date.now() / 1000);
         killAt.push(since());
         kills.push(await kill(ns, KILLS[killed++ % KILLS.length]).catch((e) => `kill failed: ${e}`));
