@@ -53,6 +53,8 @@ export interface ChaosReport {
   readonly once: number;
   readonly repeated: number;
   readonly rerunsAfterKill: number;
+  /** Each second run of a cleanup, re-run or repeated, with its moments and the kills'. */
+  readonly cleanedAgain: readonly string[];
   readonly leftFlagFiles: number;
   readonly processedFlagFiles: number;
   readonly stopToCleanupP50: number;
@@ -145,25 +147,44 @@ function cgroupReading(containerId: string): { cpuNs: number; maxBytes: number }
 
 const KILLS = ['delete', 'sigkill-shell', 'kill-sandbox'] as const;
 
-async function kill(ns: string, method: (typeof KILLS)[number]): Promise<string> {
+/** The node's uptime in seconds, the clock of the cleanup log's sixth field. */
+const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+
+/** A kill: its moment (node uptime) and the flag files the dead collector left in processing/. */
+interface KillRecord {
+  readonly uptime: number;
+  readonly unfinished: readonly string[];
+}
+
+/**
+ * Kills the running collector one way, waits (bounded) until its container has stopped, and
+ * lists what it left in processing/: the files a restart may clean again (the documented re-run).
+ */
+async function kill(ns: string, hostPath: string, method: (typeof KILLS)[number]): Promise<{ line: string; record?: KillRecord }> {
   // The collector may still be restarting after the previous kill: wait for it (bounded).
   let pod: Json | undefined;
   for (let i = 0; i < 60 && !pod; i++) {
     pod = await collectorPod(ns);
     if (!pod) await sleep(500);
   }
-  if (!pod) return `${method}: no running collector`;
+  if (!pod) return { line: `${method}: no running collector` };
   const ctr = (...args: string[]) => run(CTR, ['--address', CONTAINERD, '-n', 'k8s.io', ...args], { timeoutMs: 20_000, allowFail: true });
+  const container = pod.status.containerStatuses[0].containerID.replace(/^containerd:\/\//, '');
+  const at = uptime();
   if (method === 'delete') await kubectl(['delete', 'pod', '-n', ns, pod.metadata.name, '--wait=false']);
-  else if (method === 'sigkill-shell')
-    await ctr('tasks', 'kill', '-s', 'SIGKILL', pod.status.containerStatuses[0].containerID.replace(/^containerd:\/\//, ''));
+  else if (method === 'sigkill-shell') await ctr('tasks', 'kill', '-s', 'SIGKILL', container);
   else {
     const sandbox = (
       await ctr('containers', 'ls', '-q', `labels."io.kubernetes.pod.uid"==${pod.metadata.uid},labels."io.cri-containerd.kind"==sandbox`)
     ).stdout.trim();
     if (sandbox) await ctr('tasks', 'kill', '-s', 'SIGKILL', sandbox);
   }
-  return `${new Date().toISOString()} ${method} ${pod.metadata.name}`;
+  const line = `${new Date().toISOString()} ${method} ${pod.metadata.name}`;
+  // A deleted or sandbox-killed collector gets SIGTERM and may finish its cleanup first.
+  const stopped = async () => !(await ctr('tasks', 'ls')).stdout.split('\n').some((l) => l.startsWith(container) && /\bRUNNING\b/.test(l));
+  await waitFor('the killed collector to stop', stopped, { timeoutMs: 45_000, intervalMs: 200 }).catch(() => undefined);
+  const processing = `${hostPath}/processing`;
+  return { line, record: { uptime: at, unfinished: existsSync(processing) ? readdirSync(processing) : [] } };
 }
 
 const quantile = (sorted: readonly number[], p: number) =>
@@ -229,8 +250,13 @@ function sampleCollector(ns: string, done: () => boolean) {
   };
 }
 
-/** Each flag file's cleanups, by the UIDs of the stopped pods. */
-function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], killTimes: readonly number[]) {
+/**
+ * Each flag file's cleanups, by the UIDs of the stopped pods. A second run of a file's cleanup
+ * is the documented re-run when a kill came after the run before it and left the file in
+ * processing/ (the collector died during the cleanup or before the move); any other is
+ * repeated. Both are described in `detail`.
+ */
+function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], kills: readonly KillRecord[]) {
   const byUid = new Map<string, Cleanup[]>();
   for (const c of cleanups) byUid.set(c.uid, [...(byUid.get(c.uid) ?? []), c]);
   let lost = 0;
@@ -238,21 +264,29 @@ function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], killTimes: 
   let repeated = 0;
   let reruns = 0;
   const delays: number[] = [];
+  const detail: string[] = [];
   for (const uid of uids) {
     const runs = byUid.get(uid) ?? [];
     if (runs.length === 0) lost++;
     else {
       once++;
       delays.push(runs[0].cleaned - runs[0].stopped);
-      for (const r of runs.slice(1)) {
-        // A re-run after a kill mid-cleanup: a kill within 5 s after the run before it.
-        if (killTimes.some((t) => t >= runs[0].cleaned - 1 && t <= runs[0].cleaned + 5 && r.cleaned >= t)) reruns++;
+      for (let i = 1; i < runs.length; i++) {
+        const [before, again] = [runs[i - 1], runs[i]];
+        const excuse = kills.find(
+          (k) => k.uptime >= before.uptime && k.uptime <= again.uptime && k.unfinished.some((n) => n.includes(uid)),
+        );
+        if (excuse) reruns++;
         else repeated++;
+        const killsAt = kills.map((k) => k.uptime.toFixed(2)).join(', ');
+        detail.push(
+          `${excuse ? 're-run' : 'REPEATED'} ${uid}: runs at uptime ${before.uptime} (attempt ${before.attempt}) and ${again.uptime} (attempt ${again.attempt}); kills at ${killsAt}`,
+        );
       }
     }
   }
   delays.sort((a, b) => a - b);
-  return { lost, once, repeated, reruns, p50: quantile(delays, 0.5), p99: quantile(delays, 0.99) };
+  return { lost, once, repeated, reruns, detail, p50: quantile(delays, 0.5), p99: quantile(delays, 0.99) };
 }
 
 /** When a wave's stop began and ended (`kubectl delete` of its pods), seconds from the start. */
@@ -285,6 +319,7 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
   const kills: string[] = [];
   const killTimes: number[] = [];
   const killAt: number[] = [];
+  const killRecords: KillRecord[] = [];
   const waveTimes: WaveTiming[] = [];
   const uids = new Map<string, string>();
   const names = Array.from({ length: options.pods }, (_, i) => `audited-w${Math.floor(i / options.wave)}-${String(i).padStart(3, '0')}`);
@@ -307,7 +342,12 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
         await sleep(Math.random() * options.pollSeconds * 1000);
         killTimes.push(Date.now() / 1000);
         killAt.push(since());
-        kills.push(await kill(ns, KILLS[killed++ % KILLS.length]).catch((e) => `kill failed: ${e}`));
+        const done = await kill(ns, hostPath, KILLS[killed++ % KILLS.length]).catch((e) => ({
+          line: `kill failed: ${e}`,
+          record: undefined,
+        }));
+        kills.push(done.line);
+        if (done.record) killRecords.push(done.record);
         log(kills[kills.length - 1]);
       }
     };
@@ -339,7 +379,7 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
     chaosDone = true;
     await sampler.finished;
     const cleanups = readCleanups(hostPath);
-    const counts = tally(uids.keys(), cleanups, killTimes);
+    const counts = tally(uids.keys(), cleanups, killRecords);
     const seconds = since();
     return {
       pods: uids.size,
@@ -349,6 +389,7 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
       once: counts.once,
       repeated: counts.repeated,
       rerunsAfterKill: counts.reruns,
+      cleanedAgain: counts.detail,
       leftFlagFiles: flagFiles(),
       processedFlagFiles: countTxt(`${hostPath}/processed`),
       stopToCleanupP50: counts.p50,
@@ -392,9 +433,6 @@ export interface BurstReport {
   readonly cpuSeconds: number;
   readonly maxMemoryMiB: number;
 }
-
-/** The node's uptime in seconds, the clock of the cleanup log's sixth field. */
-const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 
 /**
  * Writes `files` valid flag files into `<hostPath>/incoming/` as the preStop hook does (a
