@@ -150,9 +150,13 @@ const KILLS = ['delete', 'sigkill-shell', 'kill-sandbox'] as const;
 /** The node's uptime in seconds, the clock of the cleanup log's sixth field. */
 const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 
-/** A kill: its moment (node uptime) and the flag files the dead collector left in processing/. */
+/**
+ * A kill: when it was issued and when the container was seen stopped (node uptime; a
+ * deleted collector finishes its current cleanup first), and the flag files it left in processing/.
+ */
 interface KillRecord {
   readonly uptime: number;
+  readonly stopped: number;
   readonly unfinished: readonly string[];
 }
 
@@ -184,7 +188,7 @@ async function kill(ns: string, hostPath: string, method: (typeof KILLS)[number]
   const stopped = async () => !(await ctr('tasks', 'ls')).stdout.split('\n').some((l) => l.startsWith(container) && /\bRUNNING\b/.test(l));
   await waitFor('the killed collector to stop', stopped, { timeoutMs: 45_000, intervalMs: 200 }).catch(() => undefined);
   const processing = `${hostPath}/processing`;
-  return { line, record: { uptime: at, unfinished: existsSync(processing) ? readdirSync(processing) : [] } };
+  return { line, record: { uptime: at, stopped: uptime(), unfinished: existsSync(processing) ? readdirSync(processing) : [] } };
 }
 
 const quantile = (sorted: readonly number[], p: number) =>
@@ -252,8 +256,8 @@ function sampleCollector(ns: string, done: () => boolean) {
 
 /**
  * Each flag file's cleanups, by the UIDs of the stopped pods. A second run of a file's cleanup
- * is the documented re-run when a kill came after the run before it and left the file in
- * processing/ (the collector died during the cleanup or before the move); any other is
+ * is the documented re-run when a kill stopped the collector after the run before it began and
+ * left the file in processing/ (the collector died during the cleanup or before the move); any other is
  * repeated. Both are described in `detail`.
  */
 function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], kills: readonly KillRecord[]) {
@@ -274,11 +278,11 @@ function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], kills: read
       for (let i = 1; i < runs.length; i++) {
         const [before, again] = [runs[i - 1], runs[i]];
         const excuse = kills.find(
-          (k) => k.uptime >= before.uptime && k.uptime <= again.uptime && k.unfinished.some((n) => n.includes(uid)),
+          (k) => k.stopped >= before.uptime && k.uptime <= again.uptime && k.unfinished.some((n) => n.includes(uid)),
         );
         if (excuse) reruns++;
         else repeated++;
-        const killsAt = kills.map((k) => k.uptime.toFixed(2)).join(', ');
+        const killsAt = kills.map((k) => `${k.uptime.toFixed(2)}-${k.stopped.toFixed(2)}`).join(', ');
         detail.push(
           `${excuse ? 're-run' : 'REPEATED'} ${uid}: runs at uptime ${before.uptime} (attempt ${before.attempt}) and ${again.uptime} (attempt ${again.attempt}); kills at ${killsAt}`,
         );
