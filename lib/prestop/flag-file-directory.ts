@@ -75,6 +75,12 @@ export interface FlagFileDirectoryProps {
 export class FlagFileDirectory {
   /** The node directory. */
   public readonly hostPath: string;
+  /**
+   * `<hostPath>/incoming`: the part an audited container mounts (at {@link mountPath}), as a
+   * `hostPath` of type `Directory`. The collector makes it, mode 1733; until then a pod
+   * mounting it waits in `ContainerCreating`.
+   */
+  public readonly incomingHostPath: string;
   /** The mount path in the containers. */
   public readonly mountPath: string;
   /** The volume's name in the pods. */
@@ -87,6 +93,7 @@ export class FlagFileDirectory {
   public constructor(props: FlagFileDirectoryProps = {}) {
     const ctx = PropContext.named('FlagFileDirectory');
     this.hostPath = checkOwnDirectory(ctx, 'hostPath', props.hostPath ?? '/var/lib/cdk8s-pod-lifecycle/flags', 'the flag files');
+    this.incomingHostPath = `${this.hostPath}/${COLLECTOR_DIRS.incoming}`;
     this.mountPath = checkOwnDirectory(ctx, 'mountPath', props.mountPath ?? '/preStopScriptOutput', 'the flag files');
     this.volumeName = checkDnsLabel(ctx, 'volumeName', props.volumeName ?? 'list-of-deleted-pods');
   }
@@ -108,7 +115,7 @@ export class FlagFileDirectory {
    * warned about (code `HOST_PATH_IN_TMP`) on `scope`.
    */
   public incomingVolume(scope: Construct, id: string): kplus.Volume {
-    return this.hostPathVolume(scope, id, `${this.hostPath}/${COLLECTOR_DIRS.incoming}`, kplus.HostPathVolumeType.DIRECTORY);
+    return this.hostPathVolume(scope, id, this.incomingHostPath, kplus.HostPathVolumeType.DIRECTORY);
   }
 
   private hostPathVolume(
