@@ -138,7 +138,7 @@ describe('every construct, with hostile and non-ASCII text in every prop that re
     const deployment = decoded(manifests).find((m) => m.kind === 'Deployment');
     const built = manifests.find((m) => m.kind === 'Deployment');
     expect(deployment.spec.template.spec.initContainers[0].command).toEqual(built.spec.template.spec.initContainers[0].command);
-    expect(built.spec.template.spec.initContainers[0].command[2]).toContain(`'--branch=feature/ä'"$(printf '\\302\\205')"'x'`);
+    expect(built.spec.template.spec.initContainers[0].command[2]).toContain(`'refs/heads/feature/ä'"$(printf '\\302\\205')"'x'`);
   });
 });
 

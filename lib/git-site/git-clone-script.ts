@@ -580,15 +580,17 @@ new=$(mktemp -d ${snapshotPrefix + 'XXXXXX'})
 chmod 755 "$new"
 # One update in the one repository: fetch the wanted commit (only what is new), check it
 # out into a new tree. Only this script writes the repository, one run at a time, so a
-# lock file there is left over from a run that was killed.
+# lock file there is left over from a run that was killed, and so is anything to prune.
+fresh=
 check_out() {
   if [ "$(site_git --git-dir="$repo" rev-parse --show-object-format 2>/dev/null)" != ${objectFormat} ]; then
     if [ -e "$repo" ]; then printf 'git-site: the repository in the volume is damaged (no %s repository): cloning afresh\\n' ${objectFormat} >&2; fi
     rm -rf "$repo"
     site_git init --quiet --bare --object-format=${objectFormat} "$repo" || return
+    fresh=1
   fi
   rm -f "$repo"/*.lock "$repo"/refs/git-site/*.lock
-  site_git --git-dir="$repo" worktree prune || return${remoteConfig}
+  site_git --git-dir="$repo" worktree prune && site_git --git-dir="$repo" prune --expire=now || return${remoteConfig}
   if ! net_git fetch --git-dir="$repo" fetch --quiet --no-tags --depth=${depth}${ShellCode.trusted(sparse ? ' --filter=blob:none' : '')} origin "+$src:refs/git-site/fetched"; then${fetchFailed}
     return 1
   fi
@@ -598,11 +600,11 @@ check_out() {
 }
 status=0
 if ! check_out; then
-  # A time limit or a remote that failed is not the repository's fault; anything else that
-  # a check of the repository confirms is damage (a run killed mid-write, a full disk).
+  # A time limit is the remote's doing; anything else in a repository this run did not
+  # make may be its damage (a run killed mid-write, a full disk): one more try, from scratch.
   case $status in 124 | 137 | 143) exit 1 ;; esac
-  if site_git --git-dir="$repo" fsck --no-dangling --no-progress > /dev/null 2>&1; then exit 1; fi
-  printf 'git-site: the repository in the volume is damaged (git fsck failed): cloning afresh\\n' >&2
+  if [ -n "$fresh" ]; then exit 1; fi
+  printf 'git-site: the update failed in the repository in the volume: cloning afresh\\n' >&2
   rm -rf "$repo" "$new/tree"
   check_out
 fi

@@ -22,10 +22,12 @@ import { buildPreStopFlagHook, PreStopFlagHook, PreStopFlagHookOptions } from '.
 /** Properties of a {@link FlagFileDirectory}. */
 export interface FlagFileDirectoryProps {
   /**
-   * The directory on each node that holds the flag files (`hostPath` volumes of type
-   * `DirectoryOrCreate`: created root-owned, mode 0755, if missing). Audited pods mount only
-   * its `incoming/` subdirectory; the collector mounts all of it and keeps its state beside
-   * `incoming/`. The default is on disk
+   * The directory on each node that holds the flag files. The collector mounts all of it
+   * (`DirectoryOrCreate`) and keeps its state beside `incoming/`, which it creates with mode
+   * 1733. Audited pods mount only `incoming/`, as type `Directory`: on a node where the
+   * collector has not made it yet, the kubelet holds them in `ContainerCreating`
+   * (`FailedMount`) and retries, rather than starting a pod whose flag file could not be
+   * written. The default is on disk
    * (`/var/lib` survives reboots; `/tmp` is a tmpfs on many nodes), in a parent directory of
    * this library's own. The tutorial's
    * `/tmp/ListOfDeletedPods` works too, and warns (`HOST_PATH_IN_TMP`).
@@ -73,6 +75,12 @@ export interface FlagFileDirectoryProps {
 export class FlagFileDirectory {
   /** The node directory. */
   public readonly hostPath: string;
+  /**
+   * `<hostPath>/incoming`: the part an audited container mounts (at {@link mountPath}), as a
+   * `hostPath` of type `Directory`. The collector makes it, mode 1733; until then a pod
+   * mounting it waits in `ContainerCreating`.
+   */
+  public readonly incomingHostPath: string;
   /** The mount path in the containers. */
   public readonly mountPath: string;
   /** The volume's name in the pods. */
@@ -85,6 +93,7 @@ export class FlagFileDirectory {
   public constructor(props: FlagFileDirectoryProps = {}) {
     const ctx = PropContext.named('FlagFileDirectory');
     this.hostPath = checkOwnDirectory(ctx, 'hostPath', props.hostPath ?? '/var/lib/cdk8s-pod-lifecycle/flags', 'the flag files');
+    this.incomingHostPath = `${this.hostPath}/${COLLECTOR_DIRS.incoming}`;
     this.mountPath = checkOwnDirectory(ctx, 'mountPath', props.mountPath ?? '/preStopScriptOutput', 'the flag files');
     this.volumeName = checkDnsLabel(ctx, 'volumeName', props.volumeName ?? 'list-of-deleted-pods');
   }
@@ -98,25 +107,30 @@ export class FlagFileDirectory {
   }
 
   /**
-   * A new `hostPath` volume (`DirectoryOrCreate`) for `incoming/` only, in `scope`: the one
-   * an audited pod mounts, so it cannot reach the collector's state or lock. A host path
-   * under `/tmp` is warned about (code `HOST_PATH_IN_TMP`) on `scope`.
+   * A new `hostPath` volume (`Directory`) for `incoming/` only, in `scope`: the one an
+   * audited pod mounts, so it cannot reach the collector's state or lock. It must exist:
+   * the kubelet holds the pod until the collector (or the node's provisioning) has made it,
+   * writable for the pod's user (the kubelet would make a missing one root-owned 0755, and
+   * a non-root pod's flag file would be lost at its stop). A host path under `/tmp` is
+   * warned about (code `HOST_PATH_IN_TMP`) on `scope`.
    */
   public incomingVolume(scope: Construct, id: string): kplus.Volume {
-    return this.hostPathVolume(scope, id, `${this.hostPath}/${COLLECTOR_DIRS.incoming}`);
+    return this.hostPathVolume(scope, id, this.incomingHostPath, kplus.HostPathVolumeType.DIRECTORY);
   }
 
-  private hostPathVolume(scope: Construct, id: string, path: string): kplus.Volume {
+  private hostPathVolume(
+    scope: Construct,
+    id: string,
+    path: string,
+    type: kplus.HostPathVolumeType = kplus.HostPathVolumeType.DIRECTORY_OR_CREATE,
+  ): kplus.Volume {
     if (this.hostPath === '/tmp' || this.hostPath.startsWith('/tmp/')) {
       Warnings.of(scope).add(
         'HOST_PATH_IN_TMP',
         `the flag files are kept in ${this.hostPath}: on nodes where /tmp is a tmpfs, files not yet collected are lost at a reboot; choose a directory on disk (the default, /var/lib/cdk8s-pod-lifecycle/flags)`,
       );
     }
-    return kplus.Volume.fromHostPath(scope, id, this.volumeName, {
-      path,
-      type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE,
-    });
+    return kplus.Volume.fromHostPath(scope, id, this.volumeName, { path, type });
   }
 
   /**

@@ -315,3 +315,37 @@ test(
   }),
   150_000,
 );
+
+test(
+  'subPath: httpd serves only that directory, and only it (with the files at the root) is checked out: a sparse checkout of a partial clone',
+  t(async () => {
+    const docs = repo.commit(
+      'docs',
+      { 'docs/index.html': 'docs v1\n', 'docs/more.html': 'more\n', 'other/big.html': 'other\n' },
+      'docs v1',
+    );
+    await apply(chartYaml(gitSite({ namespace: siteNs, name: 'site-docs', repository, ref: 'docs', subPath: 'docs', caBundle }).chart));
+    const pod = await sitePod('site-docs');
+    const logs = await kubectl(['logs', '-n', siteNs, pod.metadata.name, '-c', 'git-clone']);
+    expect(logs.stdout).toContain(`git-site: serving ${docs}`);
+    // The server allows filters: no "filtering not recognized by server" (a plain fetch).
+    expect(logs.stdout + logs.stderr).not.toMatch(/filtering not recognized/);
+    const listing = await kubectl([
+      'exec',
+      '-n',
+      siteNs,
+      pod.metadata.name,
+      '-c',
+      'httpd',
+      '--',
+      'sh',
+      '-c',
+      'cd /usr/local/apache2/htdocs && ls -A site && echo --- && ls -A .git-site.*/tree',
+    ]);
+    const [served, tree] = listing.stdout.split('---\n');
+    expect(served.split('\n').filter(Boolean)).toEqual(['index.html', 'more.html']);
+    expect(tree.split('\n').filter(Boolean)).toContain('docs');
+    expect(tree.split('\n').filter(Boolean)).not.toContain('other');
+  }),
+  150_000,
+);

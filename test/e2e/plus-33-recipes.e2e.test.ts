@@ -2,7 +2,7 @@
 // written, on the kit. The hooks recipe runs (its page is served, its preStop hook leaves a
 // flag file with the pod's identity in the node directory); the Ingress and NetworkPolicy
 // recipe is accepted by the API server.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { relocateHostPath } from './support/charts';
 import {
@@ -47,6 +47,11 @@ test(
   'the hooks recipe serves its page and leaves a flag file naming the deleted pod',
   t(async () => {
     const objects = relocateHostPath(recipeObjects('plus-33-hooks'), '/var/lib/cdk8s-pod-lifecycle/flags', hostPath);
+    // What a collector that ran on the node leaves (the recipe's pod waits for it): on the
+    // kit the node is this machine.
+    const incoming = join(hostPath, 'incoming');
+    mkdirSync(incoming, { recursive: true });
+    chmodSync(incoming, 0o1733);
     await apply(objectsYaml(objects), ['-n', ns]);
     await waitPodReady(ns, 'plus-33-hooks');
     const page = await exec(ns, 'plus-33-hooks', 'app', ['wget', '-qO-', 'http://127.0.0.1:8080/index.html']);
@@ -57,13 +62,13 @@ test(
     const files = await waitFor(
       'the flag file',
       async () => {
-        const names = existsSync(hostPath) ? readdirSync(hostPath).filter((f) => f.endsWith('.txt')) : [];
+        const names = readdirSync(incoming).filter((f) => f.endsWith('.txt'));
         return names.length > 0 ? names : undefined;
       },
       { timeoutMs: 20_000 },
     );
     expect(files).toEqual([expect.stringMatching(new RegExp(`^plus-33-hooks\\.${pod.metadata.uid}\\.\\d{8}T\\d{6}Z\\.\\d+\\.txt$`))]);
-    const flag = readFileSync(join(hostPath, files[0]), 'utf8');
+    const flag = readFileSync(join(incoming, files[0]), 'utf8');
     expect(flag).toContain(`pod=plus-33-hooks\nnamespace=${ns}\nuid=${pod.metadata.uid}\nnode=${pod.spec.nodeName}\ncontainer=app\n`);
   }),
 );

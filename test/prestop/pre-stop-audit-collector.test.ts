@@ -99,7 +99,7 @@ describe('synthesized objects', () => {
       { name: 'list-of-deleted-pods', hostPath: { path: '/var/lib/stops', type: 'DirectoryOrCreate' } },
       { name: 'tmp', emptyDir: {} },
     ]);
-    expect(podVolume).toEqual({ name: 'list-of-deleted-pods', hostPath: { path: '/var/lib/stops/incoming', type: 'DirectoryOrCreate' } });
+    expect(podVolume).toEqual({ name: 'list-of-deleted-pods', hostPath: { path: '/var/lib/stops/incoming', type: 'Directory' } });
     expect(spec.containers[0].volumeMounts).toEqual([
       { mountPath: '/stops', name: 'list-of-deleted-pods' },
       { mountPath: '/tmp', name: 'tmp' },

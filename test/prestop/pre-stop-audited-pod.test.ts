@@ -34,11 +34,11 @@ describe('synthesized objects', () => {
     expect(service.spec.type).toBe('NodePort');
   });
 
-  test("only the incoming/ part of the default hostPath (on disk, not the seed's /tmp), DirectoryOrCreate, mounted read-write at /preStopScriptOutput", () => {
+  test("only the incoming/ part of the default hostPath (on disk, not the seed's /tmp), type Directory (the collector makes it), mounted read-write at /preStopScriptOutput", () => {
     const { pod, container } = synth();
     expect(pod.spec.volumes).toContainEqual({
       name: 'list-of-deleted-pods',
-      hostPath: { path: '/var/lib/cdk8s-pod-lifecycle/flags/incoming', type: 'DirectoryOrCreate' },
+      hostPath: { path: '/var/lib/cdk8s-pod-lifecycle/flags/incoming', type: 'Directory' },
     });
     const mount = container.volumeMounts.find((m: Manifest) => m.name === 'list-of-deleted-pods');
     expect(mount).toEqual({ mountPath: '/preStopScriptOutput', name: 'list-of-deleted-pods' });
@@ -47,7 +47,7 @@ describe('synthesized objects', () => {
   test('the FlagFileDirectory decides the host path, the mount path and the volume name', () => {
     const flagDirectory = new FlagFileDirectory({ hostPath: '/var/lib/stops', mountPath: '/stops', volumeName: 'stops' });
     const { pod, container } = synth({ flagDirectory });
-    expect(pod.spec.volumes).toContainEqual({ name: 'stops', hostPath: { path: '/var/lib/stops/incoming', type: 'DirectoryOrCreate' } });
+    expect(pod.spec.volumes).toContainEqual({ name: 'stops', hostPath: { path: '/var/lib/stops/incoming', type: 'Directory' } });
     expect(container.volumeMounts).toContainEqual({ mountPath: '/stops', name: 'stops' });
     expect(container.lifecycle.preStop.exec.command[2]).toContain('mv -f "$tmp" \'/stops/\'"$file"');
   });
@@ -154,7 +154,7 @@ describe('synthesized objects', () => {
     expect(pod.spec.containers[0].name).toBe('cntr-httpd');
     expect(pod.spec.volumes).toContainEqual({
       name: 'list-of-deleted-pods',
-      hostPath: { path: '/tmp/ListOfDeletedPods/incoming', type: 'DirectoryOrCreate' },
+      hostPath: { path: '/tmp/ListOfDeletedPods/incoming', type: 'Directory' },
     });
     expect(pod.spec.containers[0].lifecycle.postStart.exec.command[2]).toContain("'this content was created by the postStart hook'");
     expect(service.metadata.name).toBe('svc-nodeport-httpd-audited');

@@ -185,6 +185,8 @@ export interface GitSiteOptions {
   readonly nativeSidecar?: boolean;
   /** Which submodules to clone. @default - the library's 'off' */
   readonly submodules?: 'off' | 'shallow' | 'recursive';
+  /** The directory to serve. @default - the whole repository */
+  readonly subPath?: string;
   /** Run by the sync sidecar after each published tree. @default - none */
   readonly afterUpdateCommand?: string[];
   /** The PEM of the CA that signed the git server's certificate, given to the site through a ConfigMap. @default - none: the image's own trust */
@@ -214,6 +216,7 @@ export function gitSite(options: GitSiteOptions): { chart: Chart; site: GitClone
     nativeSidecar: options.nativeSidecar,
     afterUpdateCommand: options.afterUpdateCommand,
     submodules: options.submodules,
+    subPath: options.subPath,
     credentials: options.credentials,
     certificateAuthority:
       options.caBundle === undefined

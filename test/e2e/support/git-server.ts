@@ -41,6 +41,8 @@ export class HostRepo {
     this.work = join(dir, 'work');
     mkdirSync(join(dir, 'srv', 'tls'), { recursive: true });
     sh('git', ['init', '-q', '--bare', '-b', 'main', this.bare]);
+    // As GitHub and GitLab do: a partial clone (a site's subPath) gets only the blobs it needs.
+    sh('git', ['--git-dir', this.bare, 'config', 'uploadpack.allowFilter', 'true']);
     sh('git', ['init', '-q', '-b', 'main', this.work]);
     sh('git', ['-C', this.work, 'remote', 'add', 'origin', this.bare]);
   }
