@@ -58,7 +58,7 @@ mv -f "$tmp" '/usr/local/apache2/htdocs/index.html'
 `;
     const auditVolume = kplus.Volume.fromHostPath(scope, 'AuditLogVolume', 'list-of-deleted-pods', {
       path: '/var/lib/cdk8s-pod-lifecycle/flags/incoming',
-      type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE,
+      type: kplus.HostPathVolumeType.DIRECTORY,
     });
     pod.addContainer({
       name: 'httpd',
