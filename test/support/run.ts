@@ -46,7 +46,8 @@ export function runWithShell(command: readonly string[], shell: string, options:
     encoding: 'utf8',
     // bash reads ~/.bashrc when its stdin is a socket (as under jest workers): give it none.
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 20_000,
+    // A bound against a hung script, generous: on a loaded 2-core machine a long collector pass takes 20 s.
+    timeout: 60_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -54,7 +55,7 @@ export function runWithShell(command: readonly string[], shell: string, options:
 /** Like {@link runWithShell}, without blocking: other tests can run while the command waits. */
 export function runWithShellAsync(command: readonly string[], shell: string, options: RunOptions = {}): Promise<RunResult> {
   const [program, ...args] = argv(command, shell);
-  const child = spawn(program, args, { cwd: options.cwd, env: environment(options), stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+  const child = spawn(program, args, { cwd: options.cwd, env: environment(options), stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -108,7 +109,8 @@ function launch(groups: readonly (readonly Job[])[]): RunResult[][] {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 20_000,
+    // A bound against a hung script, generous: on a loaded 2-core machine a long collector pass takes 20 s.
+    timeout: 60_000,
   });
   if (launcher.status !== 0 || launcher.stderr !== '') {
     throw new Error(`the launcher failed (${launcher.error ?? launcher.status ?? launcher.signal}): ${launcher.stderr}`);
