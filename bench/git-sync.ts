@@ -27,6 +27,11 @@ export interface GitSyncOptions {
   /** Updates after the initial clone. */
   readonly updates: number;
   readonly runs: number;
+  /**
+   * The variants to run (`--git-variants`).
+   * @default - all three
+   */
+  readonly variants?: readonly string[];
 }
 
 /** A target and whether this run met it. */
@@ -92,6 +97,8 @@ interface Fixture {
   /** Commit 0 (the initial tree), then one per update. */
   readonly commits: readonly string[];
   readonly bytesLog: string;
+  /** One repository and one tree: the git directory and the tree of a fresh depth-1 clone of commit 0. */
+  readonly reference: Disk;
   /** PATH, an empty HOME, no system config: the developer's git config stays out. */
   readonly env: NodeJS.ProcessEnv;
   readonly stop: () => void;
@@ -137,13 +144,20 @@ async function startFixture(options: GitSyncOptions): Promise<Fixture> {
   const commits = buildRepository(served, options, env);
   const tls = makeTestTls(mkdtempSync(join(dir, 'tls-')));
   const server = await startGitHttpsServer(dirname(served), tls, { bytesLog: true });
+  const url = `${server.base}site.git`;
+  run('git', ['-C', served, 'update-ref', 'refs/heads/main', commits[0]], { env });
+  const clone = join(dir, 'reference');
+  run('git', ['-c', `http.sslCAInfo=${tls.caCert}`, 'clone', '--quiet', '--depth=1', '--single-branch', url, clone], { env });
+  const reference = measureDisk(clone, env);
+  rmSync(clone, { recursive: true, force: true });
   return {
     dir,
-    url: `${server.base}site.git`,
+    url,
     caBundle: tls.caCert,
     served,
     commits,
     bytesLog: server.bytesLog!,
+    reference,
     env,
     stop: () => {
       server.process.kill();
@@ -184,7 +198,7 @@ function settledServerBytes(log: string): number {
 // (0: the initial clone), $2 the repository URL, $3 the CA bundle.
 
 interface Variant {
-  readonly name: 'library' | 'hand-incremental' | 'hand-full-clone';
+  readonly name: (typeof GIT_SYNC_VARIANTS)[number];
   readonly label: string;
   readonly script: (fixture: Fixture) => string;
   /** The directory that serves update `n`. */
@@ -206,6 +220,9 @@ n=$1 url=$2 ca=$3
 git -c http.sslCAInfo="$ca" clone --quiet --depth=1 --single-branch "$url" "clone-$n"
 if [ "$n" -ge 2 ]; then rm -rf "clone-$((n - 2))"; fi
 `;
+
+/** The variants' names, in the order of the table. */
+export const GIT_SYNC_VARIANTS = ['library', 'hand-incremental', 'hand-full-clone'] as const;
 
 const VARIANTS: readonly Variant[] = [
   {
@@ -300,7 +317,7 @@ function runVariant(fixture: Fixture, variant: Variant, options: GitSyncOptions)
 // ---------------------------------------------------------------------------------------
 // The section.
 
-type Runs = Record<Variant['name'], VariantRun[]>;
+type Runs = Partial<Record<Variant['name'], VariantRun[]>>;
 
 /** Per run: the mean of its updates. */
 function perUpdate(runs: readonly VariantRun[], pick: (s: UpdateSample) => number): Spread {
@@ -310,6 +327,26 @@ function perUpdate(runs: readonly VariantRun[], pick: (s: UpdateSample) => numbe
 const mib = (bytes: number) => bytes / MIB;
 const kibToMib = (kib: number) => kib / 1024;
 
+/** One row of the table: the figures of one variant over its runs. */
+function tableRow(label: string, r: readonly VariantRun[]): string {
+  const over = (pick: (x: VariantRun) => number, digits: number) => formatSpread(spread(r.map(pick)), digits);
+  return [
+    label,
+    over((x) => x.initial.seconds, 2),
+    over((x) => mib(x.initial.bytes), 1),
+    formatSpread(
+      perUpdate(r, (s) => s.seconds),
+      2,
+    ),
+    formatSpread(
+      perUpdate(r, (s) => mib(s.bytes)),
+      2,
+    ),
+    over((x) => kibToMib(x.diskFinal.totalKib), 0),
+    over((x) => kibToMib(x.diskFinal.gitKib), 0),
+  ].join(' | ');
+}
+
 function printTable(runs: Runs, options: GitSyncOptions): void {
   console.log(
     `| variant | initial clone s | initial clone MiB | s per update | MiB per update | disk after ${options.updates} updates MiB | of which git dirs MiB |`,
@@ -317,36 +354,35 @@ function printTable(runs: Runs, options: GitSyncOptions): void {
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const variant of VARIANTS) {
     const r = runs[variant.name];
-    console.log(
-      `| ${variant.label} | ${formatSpread(spread(r.map((x) => x.initial.seconds)), 2)} | ${formatSpread(spread(r.map((x) => mib(x.initial.bytes))), 1)} | ` +
-        `${formatSpread(
-          perUpdate(r, (s) => s.seconds),
-          2,
-        )} | ${formatSpread(
-          perUpdate(r, (s) => mib(s.bytes)),
-          2,
-        )} | ` +
-        `${formatSpread(spread(r.map((x) => kibToMib(x.diskFinal.totalKib))), 0)} | ${formatSpread(spread(r.map((x) => kibToMib(x.diskFinal.gitKib))), 0)} |`,
-    );
+    if (r) console.log(`| ${tableRow(variant.label, r)} |`);
   }
 }
 
-function targets(runs: Runs): GitSyncTarget[] {
-  const median = (r: VariantRun[], pick: (s: UpdateSample) => number) => perUpdate(r, pick).median;
-  const timeRatio = median(runs.library, (s) => s.seconds) / median(runs['hand-incremental'], (s) => s.seconds);
-  const bytesRatio = median(runs.library, (s) => s.bytes) / median(runs['hand-incremental'], (s) => s.bytes);
-  // One repository and one tree: the git directory and the tree of a fresh depth-1 clone.
-  const fresh = runs['hand-full-clone'].map((r) => r.diskInitial);
-  const repoKib = spread(fresh.map((d) => d.gitKib)).median;
-  const treeKib = spread(fresh.map((d) => d.totalKib - d.gitKib)).median;
-  const diskKib = spread(runs.library.map((r) => r.diskFinal.totalKib)).median;
-  const limitKib = repoKib + 2 * treeKib;
-  const full = median(runs['hand-full-clone'], (s) => s.seconds) / median(runs.library, (s) => s.seconds);
+/** The targets: the library against the hand-run incremental fetch (both must have run), and the disk limit. */
+function targets(runs: Runs, reference: Disk): GitSyncTarget[] {
+  const repoKib = reference.gitKib;
+  const treeKib = reference.totalKib - reference.gitKib;
   console.log(
     `\n- one repository (git directory of a fresh depth-1 clone): ${kibToMib(repoKib).toFixed(0)} MiB; one tree: ${kibToMib(treeKib).toFixed(0)} MiB`,
   );
+  const { library, 'hand-incremental': hand, 'hand-full-clone': full } = runs;
+  if (!library) return [];
+  const median = (r: VariantRun[], pick: (s: UpdateSample) => number) => perUpdate(r, pick).median;
+  if (full)
+    console.log(
+      `- full clone per update / library: ${(median(full, (s) => s.seconds) / median(library, (s) => s.seconds)).toFixed(2)}× time`,
+    );
+  const diskKib = spread(library.map((r) => r.diskFinal.totalKib)).median;
+  const limitKib = repoKib + 2 * treeKib;
+  const disk: GitSyncTarget = {
+    what: 'git sync: disk after the updates ≤ one repository + two trees',
+    figure: `${kibToMib(diskKib).toFixed(0)} MiB, limit ${kibToMib(limitKib).toFixed(0)} MiB`,
+    met: diskKib <= limitKib,
+  };
+  if (!hand) return [disk];
+  const timeRatio = median(library, (s) => s.seconds) / median(hand, (s) => s.seconds);
+  const bytesRatio = median(library, (s) => s.bytes) / median(hand, (s) => s.bytes);
   console.log(`- library / by-hand incremental: **${timeRatio.toFixed(2)}×** time, **${bytesRatio.toFixed(2)}×** bytes per update`);
-  console.log(`- full clone per update / library: ${full.toFixed(2)}× time per update`);
   return [
     {
       what: `git sync: seconds per update ≤ ${TARGET_GIT_TIME_RATIO}× the hand-run \`git fetch --depth=1\` + \`git worktree add\``,
@@ -358,16 +394,23 @@ function targets(runs: Runs): GitSyncTarget[] {
       figure: `${bytesRatio.toFixed(2)}×`,
       met: bytesRatio <= TARGET_GIT_BYTES_RATIO,
     },
-    {
-      what: 'git sync: disk after the updates ≤ one repository + two trees',
-      figure: `${kibToMib(diskKib).toFixed(0)} MiB, limit ${kibToMib(limitKib).toFixed(0)} MiB`,
-      met: diskKib <= limitKib,
-    },
+    disk,
   ];
+}
+
+function progress(variant: Variant, runLabel: string, result: VariantRun, seconds: number): void {
+  const perUpdateFigures = `${perUpdate([result], (s) => s.seconds).median.toFixed(2)} s ${perUpdate([result], (s) => mib(s.bytes)).median.toFixed(2)} MiB`;
+  console.error(
+    `git-sync: run ${runLabel} ${variant.name} (${seconds.toFixed(0)} s): initial ${result.initial.seconds.toFixed(2)} s ` +
+      `${mib(result.initial.bytes).toFixed(2)} MiB; per update ${perUpdateFigures}; ` +
+      `disk ${kibToMib(result.diskFinal.totalKib).toFixed(0)} MiB (git ${kibToMib(result.diskFinal.gitKib).toFixed(0)} MiB)`,
+  );
 }
 
 /** Prints the section and returns its targets. */
 export async function benchGitSync(options: GitSyncOptions): Promise<GitSyncTarget[]> {
+  const names: readonly string[] = options.variants ?? GIT_SYNC_VARIANTS;
+  const variants = VARIANTS.filter((v) => names.includes(v.name));
   console.log(
     `\n## Git site updates (${options.runs} runs; ${options.sizeMib} MiB repository in ${options.files} files, ${options.updates} updates of one file each)\n`,
   );
@@ -380,14 +423,23 @@ export async function benchGitSync(options: GitSyncOptions): Promise<GitSyncTarg
         `Per update: wall of the update alone and bytes the server sent (TLS and HTTP included), mean of the updates of a run; ` +
         `median over runs (min–max). Disk: \`du -sk\` of the volume after the last update.\n`,
     );
-    const runs: Runs = { library: [], 'hand-incremental': [], 'hand-full-clone': [] };
+    const runs: Runs = {};
     for (let run = 0; run < options.runs; run++) {
-      for (const variant of run % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {
-        runs[variant.name].push(runVariant(fixture, variant, options));
+      for (const variant of run % 2 === 0 ? variants : [...variants].reverse()) {
+        const started = performance.now();
+        const result = runVariant(fixture, variant, options);
+        (runs[variant.name] ??= []).push(result);
+        // Each run's figures on stderr as it ends: a run takes minutes on a busy machine.
+        progress(variant, `${run + 1}/${options.runs}`, result, (performance.now() - started) / 1000);
       }
     }
     printTable(runs, options);
-    return targets(runs);
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    console.log(`\n- load average at the end of the section: ${load} (1, 5, 15 min)`);
+    return targets(runs, fixture.reference);
   } finally {
     fixture.stop();
   }

@@ -17,7 +17,7 @@ import { App, Chart } from 'cdk8s';
 import { BENCH_ENTRIES } from './entries';
 import { BenchEntry } from './entry';
 import { synthInstances } from './equivalence';
-import { benchGitSync } from './git-sync';
+import { benchGitSync, GIT_SYNC_VARIANTS } from './git-sync';
 import { benchTestingTools, runTestingChild } from './testing-tools';
 
 // The library's warnings (the tutorial's /tmp flag directory) would print once per instance: not what is measured.
@@ -32,6 +32,7 @@ const ONLY_SECTIONS = ['git-sync'] as const;
 const USAGE = `usage: npm run bench -- [--sizes 100,1000,10000] [--runs N] [--synth-runs 5] [--jest-runs 3]
                         [--testing-runs 7] [--only constructs,synth,jest,testing,git-sync] [--cpu-prof DIR]
                         [--git-size-mib 100] [--git-files 25] [--git-updates 10] [--git-runs 3]
+                        [--git-variants library,hand-incremental,hand-full-clone]
   --runs        runs per construct size (default: 9, and 3 from 10,000 instances up)
   --cpu-prof    write a V8 CPU profile of every construct measurement into DIR
   --only        sections to run (default: all but git-sync)`;
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       'git-files': { type: 'string', default: '25' },
       'git-updates': { type: 'string', default: '10' },
       'git-runs': { type: 'string', default: '3' },
+      'git-variants': { type: 'string', default: GIT_SYNC_VARIANTS.join(',') },
       help: { type: 'boolean' },
     },
   });
@@ -115,7 +117,10 @@ async function main(): Promise<void> {
       files: option('git-files'),
       updates: option('git-updates'),
       runs: option('git-runs'),
+      variants: values['git-variants'].split(','),
     };
+    const wrong = gitSync.variants.filter((v) => !(GIT_SYNC_VARIANTS as readonly string[]).includes(v));
+    if (wrong.length > 0) fail(`--git-variants: unknown ${wrong.join(', ')}; known: ${GIT_SYNC_VARIANTS.join(', ')}`);
     targets.push(...(await benchGitSync(gitSync)));
   }
 
