@@ -121,41 +121,74 @@ export const gitClonedSiteInit: BenchEntry = {
 const CLONE = `set -eu
 umask 022
 export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_ALLOW_PROTOCOL='https'
-site_git() { git '-c' 'advice.detachedHead=false' '-c' 'core.symlinks=false' '-c' 'http.lowSpeedLimit=1000' '-c' 'http.lowSpeedTime=60' "$@"; }
+site_git() { git '-c' 'advice.detachedHead=false' '-c' 'core.symlinks=false' '-c' 'gc.auto=0' '-c' 'maintenance.auto=false' '-c' 'fetch.unpackLimit=2147483647' '-c' 'http.lowSpeedLimit=1000' '-c' 'http.lowSpeedTime=60' "$@"; }
 # A network step, named by $1, under the time limit; a timeout is logged with the remote.
 net_git() {
   step=$1
   shift
   status=0
-  timeout -k 5 '300' git '-c' 'advice.detachedHead=false' '-c' 'core.symlinks=false' '-c' 'http.lowSpeedLimit=1000' '-c' 'http.lowSpeedTime=60' "$@" || status=$?
+  timeout -k 5 '300' git '-c' 'advice.detachedHead=false' '-c' 'core.symlinks=false' '-c' 'gc.auto=0' '-c' 'maintenance.auto=false' '-c' 'fetch.unpackLimit=2147483647' '-c' 'http.lowSpeedLimit=1000' '-c' 'http.lowSpeedTime=60' "$@" || status=$?
   case $status in
   124 | 137 | 143) printf 'git-site: %s of %s timed out after %ss\\n' "$step" 'https://github.com/mdn/beginner-html-site-styled.git' '300' >&2 ;;
   esac
   return "$status"
 }
+repo='.git-site-repository'
 current=
 if [ -L 'site' ]; then current=$(readlink 'site'); fi
 keep=\${current%%/*}
 for old in .git-site.*; do
   if { [ -e "$old" ] || [ -L "$old" ]; } && [ "$old" != "$keep" ]; then rm -rf "$old"; fi
 done
-remote=$(net_git ls-remote ls-remote -- 'https://github.com/mdn/beginner-html-site-styled.git' 'HEAD')
+remote=$(net_git ls-remote ls-remote -- 'https://github.com/mdn/beginner-html-site-styled.git' HEAD)
 if [ -z "$remote" ]; then
   printf 'git-site: %s has no %s\\n' 'https://github.com/mdn/beginner-html-site-styled.git' 'the default branch' >&2
   exit 1
 fi
+src=HEAD
 if [ -n "$keep" ] && [ -f "$keep/remote" ] && [ "$remote" = "$(cat "$keep/remote")" ]; then
   printf 'git-site: %s is up to date\\n' 'the default branch'
   exit 0
 fi
+oid=\${remote%%[!0-9a-f]*}
+format=sha1
+if [ \${#oid} = 64 ]; then format=sha256; fi
 new=$(mktemp -d '.git-site.XXXXXX')
 chmod 755 "$new"
-net_git clone clone '--quiet' '--single-branch' '--depth=1' --separate-git-dir="$new/git" -- 'https://github.com/mdn/beginner-html-site-styled.git' "$new/tree"
+# One update in the one repository: fetch the wanted commit (only what is new), check it
+# out into a new tree. Only this script writes the repository, one run at a time, so a
+# lock file there is left over from a run that was killed.
+check_out() {
+  if [ "$(site_git --git-dir="$repo" rev-parse --show-object-format 2>/dev/null)" != "$format" ]; then
+    if [ -e "$repo" ]; then printf 'git-site: the repository in the volume is damaged (no %s repository): cloning afresh\\n' "$format" >&2; fi
+    rm -rf "$repo"
+    site_git init --quiet --bare --object-format="$format" "$repo" || return
+  fi
+  rm -f "$repo"/*.lock "$repo"/refs/git-site/*.lock
+  site_git --git-dir="$repo" worktree prune || return
+  site_git --git-dir="$repo" config remote.origin.url 'https://github.com/mdn/beginner-html-site-styled.git' || return
+  if ! net_git fetch --git-dir="$repo" fetch --quiet --no-tags --depth='1' origin "+$src:refs/git-site/fetched"; then
+    return 1
+  fi
+  commit=$(site_git --git-dir="$repo" rev-parse --verify --quiet 'refs/git-site/fetched^{commit}') || return
+  site_git --git-dir="$repo" worktree add --quiet --detach --no-checkout "$new/tree" "$commit" || return
+  site_git -C "$new/tree" checkout --quiet --detach "$commit" || return
+}
+status=0
+if ! check_out; then
+  # A time limit or a remote that failed is not the repository's fault; anything else that
+  # a check of the repository confirms is damage (a run killed mid-write, a full disk).
+  case $status in 124 | 137 | 143) exit 1 ;; esac
+  if site_git --git-dir="$repo" fsck --no-dangling --no-progress > /dev/null 2>&1; then exit 1; fi
+  printf 'git-site: the repository in the volume is damaged (git fsck failed): cloning afresh\\n' >&2
+  rm -rf "$repo" "$new/tree"
+  check_out
+fi
 rm -f "$new/tree/.git"
-size=$(du -sk "$new")
+size=$(du -skc "$repo" "$new" | tail -n 1)
 size=\${size%%[!0-9]*}
 if [ "$size" -gt '524288' ]; then
-  printf 'git-site: %s takes %s KiB checked out, more than maxTreeSize (%s KiB): not served
+  printf 'git-site: %s takes %s KiB with the repository, more than maxTreeSize (%s KiB): not served
 ' 'the default branch' "$size" '524288' >&2
   rm -rf "$new"
   exit 1
@@ -168,5 +201,8 @@ fi
 printf '%s\\n' "$remote" > "$new/remote"
 ln -s "$target" "$new.link"
 mv -f -T "$new.link" 'site'
-printf 'git-site: serving %s\\n' "$(site_git --git-dir="$new/git" rev-parse HEAD)"
+# The replaced tree stays until the next update; the objects only it needed go now.
+site_git --git-dir="$repo" worktree prune
+site_git --git-dir="$repo" prune --expire=now
+printf 'git-site: serving %s\\n' "$commit"
 `;

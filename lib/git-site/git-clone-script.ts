@@ -128,8 +128,8 @@ export interface GitCloneScriptProps extends GitRepositoryCheckOptions {
    */
   readonly networkTimeout?: Duration;
   /**
-   * The most one checked-out snapshot (git directory and tree) may take on disk: a larger
-   * one fails the update after its fetch, is removed, and the previous tree stays served.
+   * The most the repository and one checked-out tree may take on disk together: a larger
+   * update fails after its checkout, its tree is removed, and the previous tree stays served.
    * @default - no limit
    */
   readonly maxTreeSize?: Size;
@@ -163,8 +163,13 @@ export const GIT_CLONE_LAYOUT = {
    * server's document root at it; each update replaces it atomically.
    */
   linkName: 'site',
-  /** Prefix of the snapshot directories (`<prefix>XXXXXX/{git,tree,remote}`) next to the link. */
+  /** Prefix of the snapshot directories (`<prefix>XXXXXX/{tree,remote}`) next to the link. */
   snapshotPrefix: '.git-site.',
+  /**
+   * The one git repository (bare, shallow) next to the link: each update fetches only
+   * what is new into it and checks the commit out as a new snapshot's tree.
+   */
+  repositoryDir: '.git-site-repository',
   /** Set to N, the sync loop stops after N rounds (for tests). */
   iterationsEnv: 'GIT_SITE_SYNC_ITERATIONS',
   /**
@@ -179,18 +184,24 @@ export const GIT_CLONE_LAYOUT = {
  * for an init container (one update) and a sync sidecar (an update every interval).
  *
  * They run in the directory to fill (the container's working directory, a volume) and
- * never fail on what else is there (`lost+found`, an earlier clone): each update clones
- * into a fresh snapshot directory `.git-site.XXXXXX/`, checks the served sub-path exists,
- * then atomically replaces the symlink `site` with one to the new tree (`mv -T` of a
- * symlink is a `rename`). A run that dies half way leaves the old link in place; the next
- * run removes its leftovers. An update is skipped when `git ls-remote` shows the ref
- * unchanged (for a pinned commit: when that commit is served), so a restarted init
- * container or a quiet sync round fetches nothing.
+ * never fail on what else is there (`lost+found`, an earlier clone). The directory holds
+ * one bare, shallow repository (`.git-site-repository/`); each update fetches only the new
+ * commit's objects into it (`git fetch --depth`, as git-sync does), checks the commit out
+ * into a fresh snapshot directory `.git-site.XXXXXX/tree` (`git worktree add`; with
+ * `subPath`, a cone-mode sparse checkout of a partial clone), checks the served sub-path
+ * exists, then atomically replaces the symlink `site` with one to the new tree (`mv -T` of
+ * a symlink is a `rename`). A run that dies half way leaves the old link in place; the next
+ * run removes its leftovers. The tree the link left stays one update longer, for requests
+ * still reading it; objects no commit needs any more are pruned after each update, so the
+ * volume holds one repository and at most two trees. A repository that fails an update
+ * and then `git fsck` (a run killed mid-write) is removed and cloned afresh, logged. An
+ * update is skipped when `git ls-remote` shows the ref unchanged (for a pinned commit: when
+ * that commit is served), so a restarted init container or a quiet sync round fetches
+ * nothing.
  *
- * Git state stays out of the served tree: the git directory is `<snapshot>/git`, the
- * work tree `<snapshot>/tree` (without its `.git` link file). The clone is shallow
- * (`--depth`) and single-branch. Every value reaches git as one quoted word, after `--`
- * where git takes one; `GIT_ALLOW_PROTOCOL` limits git, submodules included, to the URL's
+ * Git state stays out of the served tree: the tree's `.git` link file is removed after
+ * the checkout. Every value reaches git as one quoted word, after `--` where git takes one;
+ * `GIT_ALLOW_PROTOCOL` limits git, submodules included, to the URL's
  * transport.
  */
 export class GitCloneScript {
@@ -378,24 +389,78 @@ interface InitScriptInputs {
   readonly markAfterUpdate: boolean;
 }
 
-// Fails an update whose snapshot takes more than maxTreeKib, before it is served.
+// Fails an update whose repository and new tree take more than maxTreeKib, before it is served.
 function treeSizeCheck(maxTreeKib: number | undefined, wanted: string): ShellCode {
   if (maxTreeKib === undefined) return ShellCode.trusted('');
   return sh`
-size=$(du -sk "$new")
+size=$(du -skc "$repo" "$new" | tail -n 1)
 size=\${size%%[!0-9]*}
 if [ "$size" -gt ${maxTreeKib} ]; then
-  printf 'git-site: %s takes %s KiB checked out, more than maxTreeSize (%s KiB): not served\n' ${wanted} "$size" ${maxTreeKib} >&2
+  printf 'git-site: %s takes %s KiB with the repository, more than maxTreeSize (%s KiB): not served\n' ${wanted} "$size" ${maxTreeKib} >&2
   rm -rf "$new"
   exit 1
 fi`;
 }
 
+/**
+ * Whether git's cone-mode sparse checkout can name `subPath`: its pattern file is read line
+ * by line with trailing blanks dropped, so a directory with a control character or a
+ * trailing blank in a segment is checked out in full instead.
+ */
+function sparseCheckoutNames(subPath: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return !/[\u0000-\u001f\u007f]/.test(subPath) && !subPath.split('/').some((segment) => /[ \t]$/.test(segment));
+}
+
+// What the remote serves now ($remote, the ls-remote answer) and the ref to fetch ($src).
+function lookUpRemote(repository: string, ref: string | undefined, commit: string | undefined, wanted: string): ShellCode {
+  if (commit !== undefined)
+    return sh`remote=${commit}
+src=${commit}`;
+  if (ref === undefined) {
+    return sh`remote=$(net_git ls-remote ls-remote -- ${repository} HEAD)
+if [ -z "$remote" ]; then
+  printf 'git-site: %s has no %s\\n' ${repository} ${wanted} >&2
+  exit 1
+fi
+src=HEAD`;
+  }
+  // An abbreviated commit id is a valid branch name; say what was probably meant.
+  const hint = /^[0-9a-fA-F]{4,39}$/.test(ref)
+    ? sh`printf 'git-site: %s has no %s (a commit is pinned by its full id: 40 hex digits, or 64)\\n' ${repository} ${wanted} >&2`
+    : sh`printf 'git-site: %s has no %s\\n' ${repository} ${wanted} >&2`;
+  const branch = `refs/heads/${ref}`;
+  // A branch wins over a tag of the same name, as with `git clone --branch`.
+  return sh`remote=$(net_git ls-remote ls-remote -- ${repository} ${branch} ${`refs/tags/${ref}`})
+if [ -z "$remote" ]; then
+  ${hint}
+  exit 1
+fi
+src=${`refs/tags/${ref}`}
+case "$remote
+" in
+*"	"${branch}"
+"*) src=${branch} ;;
+esac`;
+}
 // The init container's script, one update; built once per distinct input (see the constructor).
 function buildInitScript(inputs: InitScriptInputs): ShellScript {
   const { protocol, repository, ref, commit, depth, subPath, shell, creds, keepSymlinks, submodules, caBundlePath, timeoutSeconds } =
     inputs;
-  const gitConfig = ['-c', 'advice.detachedHead=false', '-c', `core.symlinks=${keepSymlinks ? 'true' : 'false'}`];
+  // Objects stay loose (fetch.unpackLimit), so pruning frees exactly what no commit needs;
+  // nothing repacks behind the script's back (gc.auto, maintenance.auto).
+  const gitConfig = [
+    '-c',
+    'advice.detachedHead=false',
+    '-c',
+    `core.symlinks=${keepSymlinks ? 'true' : 'false'}`,
+    '-c',
+    'gc.auto=0',
+    '-c',
+    'maintenance.auto=false',
+    '-c',
+    `fetch.unpackLimit=${MAX_INT32}`,
+  ];
   if (protocol === 'https') {
     const { lowSpeedBytesPerSecond, lowSpeedSeconds } = GIT_NETWORK_LIMITS;
     gitConfig.push(
@@ -414,53 +479,65 @@ function buildInitScript(inputs: InitScriptInputs): ShellScript {
   }
   // Replaces the image's CA bundle for this server only; verification stays on.
   if (caBundlePath !== undefined) gitConfig.push('-c', `http.${httpsServerUrl(repository)}.sslCAInfo=${caBundlePath}`);
-  const { linkName, snapshotPrefix, afterUpdatePending } = GIT_CLONE_LAYOUT;
+  const { linkName, snapshotPrefix, afterUpdatePending, repositoryDir } = GIT_CLONE_LAYOUT;
   const wanted = commit !== undefined ? `commit ${commit}` : ref === undefined ? 'the default branch' : `branch or tag ${ref}`;
   const served = subPath === undefined ? ShellCode.trusted('') : sh`/${subPath}`;
-
-  // What the remote serves now, and the clone of it into "$new".
-  let lookUp: ShellCode;
-  let fetch: ShellCode;
-  if (commit !== undefined) {
-    // Nothing to ask the remote: the commit is the commit.
-    lookUp = sh`remote=${commit}`;
-    const objectFormat = commit.length === 64 ? ['--object-format=sha256'] : [];
-    // remote.origin.url: what relative submodule URLs are resolved against.
-    fetch = sh`site_git init --quiet ${objectFormat} --separate-git-dir="$new/git" "$new/tree"
-site_git -C "$new/tree" config remote.origin.url ${repository}
-if ! net_git fetch -C "$new/tree" fetch --quiet --no-tags --depth=${depth} -- ${repository} ${commit}; then
-  printf 'git-site: could not fetch commit %s from %s: the repository has no such commit, or its server does not allow fetching a commit by its id (it needs git protocol v2, or uploadpack.allowReachableSHA1InWant=true)\\n' ${commit} ${repository} >&2
-  exit 1
-fi
-site_git -C "$new/tree" checkout --quiet --detach ${commit}`;
-  } else {
-    const patterns = ref === undefined ? ['HEAD'] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
-    // An abbreviated commit id is a valid branch name; say what was probably meant.
-    const hint =
-      ref !== undefined && /^[0-9a-fA-F]{4,39}$/.test(ref)
-        ? sh`printf 'git-site: %s has no %s (a commit is pinned by its full id: 40 hex digits, or 64)\\n' ${repository} ${wanted} >&2`
-        : sh`printf 'git-site: %s has no %s\\n' ${repository} ${wanted} >&2`;
-    const cloneArgs = ['--quiet', '--single-branch', `--depth=${depth}`, ...(ref === undefined ? [] : [`--branch=${ref}`])];
-    lookUp = sh`remote=$(net_git ls-remote ls-remote -- ${repository} ${patterns})
-if [ -z "$remote" ]; then
-  ${hint}
-  exit 1
-fi`;
-    fetch = sh`net_git clone clone ${cloneArgs} --separate-git-dir="$new/git" -- ${repository} "$new/tree"`;
-  }
+  // With a sub-path, only its directory is checked out (cone mode: the files at the root
+  // too), and only the blobs the checkout needs are fetched (a partial clone; a server
+  // without filter support sends everything, and git says so).
+  const sparse = subPath !== undefined && sparseCheckoutNames(subPath);
+  const objectFormat = commit === undefined ? ShellCode.trusted('"$format"') : ShellCode.trusted(commit.length === 64 ? 'sha256' : 'sha1');
+  // origin: what relative submodule URLs are resolved against, and a partial clone's
+  // lazy fetches ask.
+  const remoteConfig = sh`
+  site_git --git-dir="$repo" config remote.origin.url ${repository} || return${
+    sparse
+      ? sh`
+  site_git --git-dir="$repo" config remote.origin.promisor true &&
+    site_git --git-dir="$repo" config remote.origin.partialclonefilter blob:none || return`
+      : ShellCode.trusted('')
+  }`;
+  const sparseCheckout = sparse
+    ? sh`
+  site_git -C "$new/tree" sparse-checkout set --cone --skip-checks --end-of-options ${subPath} || return`
+    : ShellCode.trusted('');
+  // A partial clone fetches the checkout's blobs during the checkout: a network step.
+  const checkout = sparse
+    ? sh`net_git checkout -C "$new/tree" checkout --quiet --detach "$commit" || return`
+    : sh`site_git -C "$new/tree" checkout --quiet --detach "$commit" || return`;
   const recursive = submodules === 'recursive' ? ['--recursive'] : [];
   const cloneSubmodules =
     submodules === 'off'
       ? ShellCode.trusted('')
       : sh`
-if ! net_git 'submodule update' -C "$new/tree" submodule --quiet update --init ${recursive} --depth=${depth}; then
-  printf 'git-site: could not clone the submodules of %s: their URLs must use the transport %s (relative URLs do), and their servers must have the recorded commits\\n' ${repository} ${protocol} >&2
-  exit 1
-fi
-find "$new/tree" -name .git -exec rm -f {} +`;
+  if ! net_git 'submodule update' -C "$new/tree" submodule --quiet update --init ${recursive} --depth=${depth}; then
+    printf 'git-site: could not clone the submodules of %s: their URLs must use the transport %s (relative URLs do), and their servers must have the recorded commits\\n' ${repository} ${protocol} >&2
+    return 1
+  fi`;
+  // Git state stays out of the served tree: the worktree's `.git` link file goes (and the
+  // submodules' ones); `worktree prune` then forgets the tree.
+  const dropGitLinks =
+    submodules === 'off' ? ShellCode.trusted('rm -f "$new/tree/.git"') : ShellCode.trusted('find "$new/tree" -name .git -exec rm -f {} +');
+  const fetchFailed =
+    commit !== undefined
+      ? sh`
+    printf 'git-site: could not fetch commit %s from %s: the repository has no such commit, or its server does not allow fetching a commit by its id (it needs git protocol v2, or uploadpack.allowReachableSHA1InWant=true)\\n' ${commit} ${repository} >&2`
+      : ShellCode.trusted('');
+  // A partial clone keeps every object it fetched (git never prunes promisor objects): when
+  // the repository has grown to twice what the served commit needs, it is fetched afresh.
+  const compact = sparse
+    ? sh`
+used=$(du -sk "$repo")
+used=\${used%%[!0-9]*}
+needed=$(site_git --git-dir="$repo" rev-list --objects --missing=allow-promisor --disk-usage refs/git-site/fetched)
+if [ "$used" -gt $((needed / 512 + 1024)) ]; then
+  printf 'git-site: the repository takes %s KiB, the served commit %s KiB of it: it is fetched afresh at the next update\\n' "$used" $((needed / 1024))
+  rm -rf "$repo"
+fi`
+    : ShellCode.trusted('');
   const markAfterUpdate = inputs.markAfterUpdate
     ? sh`
-site_git --git-dir="$new/git" rev-parse HEAD > "$new"/${afterUpdatePending}`
+printf '%s\\n' "$commit" > "$new"/${afterUpdatePending}`
     : ShellCode.trusted('');
 
   return new ShellScript({ shell }).add(
@@ -480,8 +557,9 @@ net_git() {
   124 | 137 | 143) printf 'git-site: %s of %s timed out after %ss\\n' "$step" ${repository} ${timeoutSeconds} >&2 ;;
   esac
   return "$status"
-}`,
-    // Keep only the snapshot the link points to: this drops a half-written clone of an
+}
+repo=${repositoryDir}`,
+    // Keep only the snapshot the link points to: this drops a half-written tree of an
     // interrupted run and the tree the previous update replaced (kept one interval for
     // requests still reading it).
     sh`current=
@@ -490,15 +568,45 @@ keep=\${current%%/*}
 for old in ${ShellCode.trusted(snapshotPrefix)}*; do
   if { [ -e "$old" ] || [ -L "$old" ]; } && [ "$old" != "$keep" ]; then rm -rf "$old"; fi
 done
-${lookUp}
+${lookUpRemote(repository, ref, commit, wanted)}
 if [ -n "$keep" ] && [ -f "$keep/remote" ] && [ "$remote" = "$(cat "$keep/remote")" ]; then
   printf 'git-site: %s is up to date\\n' ${wanted}
   exit 0
 fi
+oid=\${remote%%[!0-9a-f]*}
+format=sha1
+if [ \${#oid} = 64 ]; then format=sha256; fi
 new=$(mktemp -d ${snapshotPrefix + 'XXXXXX'})
 chmod 755 "$new"
-${fetch}${cloneSubmodules}
-rm -f "$new/tree/.git"${treeSizeCheck(inputs.maxTreeKib, wanted)}
+# One update in the one repository: fetch the wanted commit (only what is new), check it
+# out into a new tree. Only this script writes the repository, one run at a time, so a
+# lock file there is left over from a run that was killed.
+check_out() {
+  if [ "$(site_git --git-dir="$repo" rev-parse --show-object-format 2>/dev/null)" != ${objectFormat} ]; then
+    if [ -e "$repo" ]; then printf 'git-site: the repository in the volume is damaged (no %s repository): cloning afresh\\n' ${objectFormat} >&2; fi
+    rm -rf "$repo"
+    site_git init --quiet --bare --object-format=${objectFormat} "$repo" || return
+  fi
+  rm -f "$repo"/*.lock "$repo"/refs/git-site/*.lock
+  site_git --git-dir="$repo" worktree prune || return${remoteConfig}
+  if ! net_git fetch --git-dir="$repo" fetch --quiet --no-tags --depth=${depth}${ShellCode.trusted(sparse ? ' --filter=blob:none' : '')} origin "+$src:refs/git-site/fetched"; then${fetchFailed}
+    return 1
+  fi
+  commit=$(site_git --git-dir="$repo" rev-parse --verify --quiet 'refs/git-site/fetched^{commit}') || return
+  site_git --git-dir="$repo" worktree add --quiet --detach --no-checkout "$new/tree" "$commit" || return${sparseCheckout}
+  ${checkout}${cloneSubmodules}
+}
+status=0
+if ! check_out; then
+  # A time limit or a remote that failed is not the repository's fault; anything else that
+  # a check of the repository confirms is damage (a run killed mid-write, a full disk).
+  case $status in 124 | 137 | 143) exit 1 ;; esac
+  if site_git --git-dir="$repo" fsck --no-dangling --no-progress > /dev/null 2>&1; then exit 1; fi
+  printf 'git-site: the repository in the volume is damaged (git fsck failed): cloning afresh\\n' >&2
+  rm -rf "$repo" "$new/tree"
+  check_out
+fi
+${dropGitLinks}${treeSizeCheck(inputs.maxTreeKib, wanted)}
 target="$new/tree"${served}
 if [ ! -d "$target" ]; then
   printf 'git-site: %s is not a directory in %s\\n' ${subPath ?? ''} ${wanted} >&2
@@ -507,6 +615,9 @@ fi
 printf '%s\\n' "$remote" > "$new/remote"${markAfterUpdate}
 ln -s "$target" "$new.link"
 mv -f -T "$new.link" ${linkName}
-printf 'git-site: serving %s\\n' "$(site_git --git-dir="$new/git" rev-parse HEAD)"`,
+# The replaced tree stays until the next update; the objects only it needed go now.
+site_git --git-dir="$repo" worktree prune
+site_git --git-dir="$repo" prune --expire=now${compact}
+printf 'git-site: serving %s\\n' "$commit"`,
   );
 }

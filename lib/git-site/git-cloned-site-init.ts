@@ -57,7 +57,8 @@ export interface GitClonedSiteInitProps extends GitSiteContainersOptions, HttpSe
  * A Deployment rather than a bare Pod: a site should come back when its node goes away,
  * roll out a new image or repository without downtime, and run more than one copy.
  *
- * The clone is shallow and single-branch, lands in a fresh snapshot directory, so a
+ * The clone is shallow and of one ref; each update fetches only the new commit into the
+ * one repository in the volume and checks it out into a fresh snapshot directory, so a
  * restarted init container (or a `lost+found`) never breaks it, and is switched in
  * atomically through a symlink the document root points at. Git metadata is kept out
  * of the served tree. Private repositories read an ssh key or an https token from an

@@ -46,8 +46,8 @@ export function gitSiteVolume(scope: Construct, sizeLimit: Size = DEFAULT_GIT_SI
 export interface GitSiteContainersOptions extends Omit<GitCloneScriptProps, 'credentialFiles' | 'shell' | 'caBundlePath' | 'maxTreeSize'> {
   /**
    * The `sizeLimit` of the site volume. An update stops at half of it (the previous tree
-   * stays served while the next one is fetched): a larger snapshot fails that update, the
-   * old tree stays served. Pass the same size to {@link gitSiteVolume} for your own volume.
+   * stays served while the next one is checked out): a repository and new tree larger
+   * than that fail the update, the old tree stays served. Pass the same size to {@link gitSiteVolume} for your own volume.
    * @default DEFAULT_GIT_SITE_SIZE_LIMIT (1 GiB)
    */
   readonly siteSizeLimit?: Size;

@@ -2,7 +2,7 @@
 // (protocol v2, or v0 with uploadpack.allowReachableSHA1InWant) and one that refuses.
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { GitCloneScript, PropContext, PropError } from '../../lib';
+import { GIT_CLONE_LAYOUT, GitCloneScript, PropContext, PropError } from '../../lib';
 import { git, TestRepo } from '../support/git-repo';
 import { GitHttpsServer, makeTestTls, startGitHttpsServer, TestTls } from '../support/git-https';
 import { runGitScript, served, snapshotsOf } from '../support/git-script';
@@ -34,8 +34,8 @@ describe.each(SHELLS)('a pinned commit, run by %s', (shell) => {
     expect(result.stdout).toBe(`git-site: serving ${commits[1]}\n`);
     const { snapshot, content } = served(dir);
     expect(content).toBe('two\n');
-    const gitDir = join(dir, snapshot, 'git');
-    expect(git(['--git-dir', gitDir, 'rev-list', '--count', 'HEAD']).trim()).toBe('1');
+    const gitDir = join(dir, GIT_CLONE_LAYOUT.repositoryDir);
+    expect(git(['--git-dir', gitDir, 'rev-list', '--count', 'refs/git-site/fetched']).trim()).toBe('1');
     expect(existsSync(join(dir, 'site', '.git'))).toBe(false);
 
     // No ls-remote for a commit: with the repository gone, the restarted init container
@@ -58,7 +58,7 @@ describe('a pinned commit', () => {
     const result = runGitScript(pin(commits[1].toUpperCase(), { depth: 2 }).initScript.toCommand(), dir);
     expect(result.stdout).toBe(`git-site: serving ${commits[1]}\n`);
     expect(
-      git(['--git-dir', join(dir, served(dir).snapshot, 'git'), 'rev-list', 'HEAD'])
+      git(['--git-dir', join(dir, GIT_CLONE_LAYOUT.repositoryDir), 'rev-list', 'refs/git-site/fetched'])
         .trim()
         .split('\n'),
     ).toEqual([commits[1], commits[0]]);

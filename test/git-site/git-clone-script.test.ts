@@ -65,7 +65,7 @@ describe.each(SHELLS)('the init script, run by %s', (shell) => {
     expect(content).toBe('hostile\n');
     expect(target).toBe(`${snapshot}/tree/${HOSTILE_DIR}`);
     expect(first.stdout).toBe(`git-site: serving ${commits[3]}\n`);
-    expect(readdirSync(dir).sort()).toEqual([snapshot, 'lost+found', 'site', 'unrelated.txt'].sort());
+    expect(readdirSync(dir).sort()).toEqual([GIT_CLONE_LAYOUT.repositoryDir, snapshot, 'lost+found', 'site', 'unrelated.txt'].sort());
     expect(statSync(join(dir, snapshot)).mode & 0o777).toBe(0o755);
     expect(statSync(join(dir, 'site', 'index.html')).mode & 0o777).toBe(0o644);
     expectNothingRan(dir, join(dir, 'site'));
@@ -124,12 +124,12 @@ describe('the init script', () => {
     const { snapshot, content } = served(dir);
     expect(content).toBe('two\n');
     expect(readdirSync(join(dir, 'site')).sort()).toEqual(['docs', 'index.html', 'leak']);
-    expect(readdirSync(join(dir, snapshot)).sort()).toEqual(['git', 'remote', 'tree']);
+    expect(readdirSync(join(dir, snapshot)).sort()).toEqual(['remote', 'tree']);
     expect(lstatSync(join(dir, 'site', 'leak')).isFile()).toBe(true);
     expect(readFileSync(join(dir, 'site', 'leak'), 'utf8')).toBe('/etc/passwd');
-    const gitDir = join(dir, snapshot, 'git');
-    expect(git(['--git-dir', gitDir, 'rev-list', '--count', 'HEAD']).trim()).toBe('2');
-    expect(git(['--git-dir', gitDir, 'rev-parse', 'HEAD']).trim()).toBe(commits[1]);
+    const gitDir = join(dir, GIT_CLONE_LAYOUT.repositoryDir);
+    expect(git(['--git-dir', gitDir, 'rev-list', '--count', 'refs/git-site/fetched']).trim()).toBe('2');
+    expect(git(['--git-dir', gitDir, 'rev-parse', 'refs/git-site/fetched^{commit}']).trim()).toBe(commits[1]);
     expect(existsSync(join(gitDir, 'shallow'))).toBe(true);
   });
 

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GitCloneScript, GitCloneScriptProps } from '../../lib';
+import { GIT_CLONE_LAYOUT, GitCloneScript, GitCloneScriptProps } from '../../lib';
 import { TestRepo } from '../support/git-repo';
 import { GitHttpsServer, makeTestTls, startGitHttpsServer, TestTls } from '../support/git-https';
 import { runGitScript, served } from '../support/git-script';
@@ -59,7 +59,10 @@ describe.each(SHELLS)('submodules, run by %s', (shell) => {
     // core.symlinks=false reaches the submodules (through GIT_CONFIG_PARAMETERS).
     expect(readFileSync(join(dir, 'site', 'lib', 'leak'), 'utf8')).toBe('/etc/passwd');
     expect(gitEntries(join(dir, 'site'))).toEqual([]);
-    expect(readdirSync(join(dir, served(dir).snapshot, 'git', 'modules'))).toEqual(['lib']);
+    // The submodules' repositories lived in the tree's worktree entry, which the update pruned.
+    expect(readdirSync(join(dir, served(dir).snapshot))).toEqual(['remote', 'tree']);
+    expect(readdirSync(join(dir, GIT_CLONE_LAYOUT.repositoryDir))).not.toContain('worktrees');
+    expect(readdirSync(join(dir, GIT_CLONE_LAYOUT.repositoryDir))).not.toContain('modules');
   });
 });
 
@@ -75,7 +78,6 @@ describe('submodules', () => {
     expect(result.stderr).toBe('');
     expect(readdirSync(join(dir, 'site', 'lib')).sort()).toEqual(['.gitmodules', 'leak', 'lib.css', 'nested']);
     expect(readdirSync(join(dir, 'site', 'lib', 'nested'))).toEqual([]);
-    expect(existsSync(join(dir, served(dir).snapshot, 'git', 'modules', 'lib', 'shallow'))).toBe(true);
     expect(gitEntries(join(dir, 'site'))).toEqual([]);
   });
 

@@ -118,7 +118,7 @@ const LIMIT = Duration.seconds(2);
     const result = runGitScript(script.initScript.toCommand(), dir, BUSYBOX);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(
-      /^git-site: the default branch takes \d+ KiB checked out, more than maxTreeSize \(400 KiB\): not served\n$/,
+      /^git-site: the default branch takes \d+ KiB with the repository, more than maxTreeSize \(400 KiB\): not served\n$/,
     );
     expect(served(dir).content).toBe('small\n');
     expect(snapshotsOf(dir)).toHaveLength(1);

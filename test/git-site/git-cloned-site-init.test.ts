@@ -108,7 +108,8 @@ describe('synthesized objects', () => {
       requests: { cpu: '50m', memory: '64Mi' },
     });
     expect(init.command[2]).toContain(`timeout -k 5 '300' git`);
-    expect(init.command[2]).toContain(`net_git ls-remote ls-remote -- ${shellQuote(REPO)} 'HEAD'`);
+    expect(init.command[2]).toContain(`net_git ls-remote ls-remote -- ${shellQuote(REPO)} HEAD)`);
+    expect(init.command[2]).toContain(`config remote.origin.url ${shellQuote(REPO)}`);
     // An update stops at half the site volume's limit: the old tree stays while the next is fetched.
     expect(init.command[2]).toContain(`if [ "$size" -gt '524288' ]; then`);
   });
@@ -352,7 +353,8 @@ describe('a pinned commit, submodules and afterUpdateCommand in the manifest', (
 
   test('a pinned commit: fetched by id in the init container, no ls-remote', () => {
     const { init } = synth({ ref: commit, submodules: 'recursive' });
-    expect(init.command[2]).toContain(`fetch --quiet --no-tags --depth='1' -- '${REPO}' '${commit}'`);
+    expect(init.command[2]).toContain(`src='${commit}'`);
+    expect(init.command[2]).toContain(`fetch --quiet --no-tags --depth='1' origin "+$src:refs/git-site/fetched"`);
     expect(init.command[2]).not.toContain('ls-remote');
     expect(init.command[2]).toContain("submodule --quiet update --init '--recursive' --depth='1'");
   });
@@ -421,7 +423,7 @@ describe('examples', () => {
     );
     expect(spec.containers.map((c: Manifest) => c.name)).toEqual(['httpd', 'git-sync']);
     expect(service.spec.type).toBe('ClusterIP');
-    expect(init.command[2]).toContain("'--branch=main'");
+    expect(init.command[2]).toContain("src='refs/heads/main'");
     expect(init.command[2]).toContain(`target="$new/tree"/'public'`);
   });
 });
@@ -437,7 +439,7 @@ describe('hostile input never reaches a manifest unquoted', () => {
         continue;
       }
       // What git accepts is passed as one quoted word.
-      const word = 'ref' in props ? `--branch=${text}` : props.repository;
+      const word = 'ref' in props ? `refs/heads/${text}` : props.repository;
       expect(site.script.initScript.render()).toContain(shellQuote(word));
     }
   });

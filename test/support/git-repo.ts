@@ -51,6 +51,8 @@ export class TestRepo {
     const dir = join(parent, name);
     mkdirSync(dir, { recursive: true });
     git(['init', '--quiet', '--bare', '--initial-branch=main', `--object-format=${objectFormat}`, dir]);
+    // As GitHub and GitLab do: a partial clone (the site's sub-path) gets only the blobs it needs.
+    git(['--git-dir', dir, 'config', 'uploadpack.allowFilter', 'true']);
     return new TestRepo(dir);
   }
 
