@@ -342,8 +342,8 @@ function tableRow(label: string, r: readonly VariantRun[]): string {
       perUpdate(r, (s) => mib(s.bytes)),
       2,
     ),
-    over((x) => kibToMib(x.diskFinal.totalKib), 0),
-    over((x) => kibToMib(x.diskFinal.gitKib), 0),
+    over((x) => kibToMib(x.diskFinal.totalKib), 1),
+    over((x) => kibToMib(x.diskFinal.gitKib), 1),
   ].join(' | ');
 }
 
@@ -363,7 +363,7 @@ function targets(runs: Runs, reference: Disk): GitSyncTarget[] {
   const repoKib = reference.gitKib;
   const treeKib = reference.totalKib - reference.gitKib;
   console.log(
-    `\n- one repository (git directory of a fresh depth-1 clone): ${kibToMib(repoKib).toFixed(0)} MiB; one tree: ${kibToMib(treeKib).toFixed(0)} MiB`,
+    `\n- one repository (git directory of a fresh depth-1 clone): ${kibToMib(repoKib).toFixed(1)} MiB; one tree: ${kibToMib(treeKib).toFixed(1)} MiB`,
   );
   const { library, 'hand-incremental': hand, 'hand-full-clone': full } = runs;
   if (!library) return [];
@@ -376,7 +376,8 @@ function targets(runs: Runs, reference: Disk): GitSyncTarget[] {
   const limitKib = repoKib + 2 * treeKib;
   const disk: GitSyncTarget = {
     what: 'git sync: disk after the updates ≤ one repository + two trees',
-    figure: `${kibToMib(diskKib).toFixed(0)} MiB, limit ${kibToMib(limitKib).toFixed(0)} MiB`,
+    // In KiB too: the two are within a few MiB of each other.
+    figure: `${kibToMib(diskKib).toFixed(1)} MiB, limit ${kibToMib(limitKib).toFixed(1)} MiB (${diskKib} KiB, limit ${limitKib} KiB)`,
     met: diskKib <= limitKib,
   };
   if (!hand) return [disk];
