@@ -1,6 +1,7 @@
 // `npm run bench`: synth speed and memory of this library's constructs against the same
 // objects written by hand with cdk8s-plus-27, the cold `cdk8s synth` of the examples
-// against the ts-node way, and the jest suite's wall time. See BENCHMARKS.md.
+// against the ts-node way, and the jest suite's wall time; with `--only git-sync`, the git
+// site's updates (bench/git-sync.ts). See BENCHMARKS.md.
 //
 // Each measurement runs in a fresh child process (this same bundle, `--child`), so peak
 // RSS is per measurement and every run starts from the same GC and JIT state. Ours and
@@ -16,6 +17,7 @@ import { App, Chart } from 'cdk8s';
 import { BENCH_ENTRIES } from './entries';
 import { BenchEntry } from './entry';
 import { synthInstances } from './equivalence';
+import { benchGitSync, GIT_SYNC_VARIANTS } from './git-sync';
 import { benchTestingTools, runTestingChild } from './testing-tools';
 
 // The library's warnings (the tutorial's /tmp flag directory) would print once per instance: not what is measured.
@@ -25,10 +27,15 @@ const ROOT = join(__dirname, '..');
 const VARIANTS = ['ours', 'handWritten'] as const;
 type Variant = (typeof VARIANTS)[number];
 const SECTIONS = ['constructs', 'synth', 'jest', 'testing'] as const;
+// Not in a default run: minutes of disk and network I/O, with nothing to do with synth.
+const ONLY_SECTIONS = ['git-sync'] as const;
 const USAGE = `usage: npm run bench -- [--sizes 100,1000,10000] [--runs N] [--synth-runs 5] [--jest-runs 3]
-                        [--testing-runs 7] [--only constructs,synth,jest,testing] [--cpu-prof DIR]
+                        [--testing-runs 7] [--only constructs,synth,jest,testing,git-sync] [--cpu-prof DIR]
+                        [--git-size-mib 100] [--git-files 25] [--git-updates 10] [--git-runs 3]
+                        [--git-variants library,hand-incremental,hand-full-clone]
   --runs        runs per construct size (default: 9, and 3 from 10,000 instances up)
-  --cpu-prof    write a V8 CPU profile of every construct measurement into DIR`;
+  --cpu-prof    write a V8 CPU profile of every construct measurement into DIR
+  --only        sections to run (default: all but git-sync)`;
 
 // The issue's targets.
 const TARGET_CONSTRUCT_RATIO = 1.1;
@@ -63,7 +70,7 @@ interface TargetResult {
   readonly met: boolean;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       child: { type: 'string' },
@@ -75,6 +82,11 @@ function main(): void {
       'testing-child': { type: 'boolean' },
       only: { type: 'string', default: SECTIONS.join(',') },
       'cpu-prof': { type: 'string' },
+      'git-size-mib': { type: 'string', default: '100' },
+      'git-files': { type: 'string', default: '25' },
+      'git-updates': { type: 'string', default: '10' },
+      'git-runs': { type: 'string', default: '3' },
+      'git-variants': { type: 'string', default: GIT_SYNC_VARIANTS.join(',') },
       help: { type: 'boolean' },
     },
   });
@@ -83,8 +95,9 @@ function main(): void {
   if (values['testing-child']) return runTestingChild();
 
   const sections = values.only.split(',');
-  const unknown = sections.filter((s) => !(SECTIONS as readonly string[]).includes(s));
-  if (unknown.length > 0) fail(`--only: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+  const known: readonly string[] = [...SECTIONS, ...ONLY_SECTIONS];
+  const unknown = sections.filter((s) => !known.includes(s));
+  if (unknown.length > 0) fail(`--only: unknown section(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
   const fixedRuns = values.runs === undefined ? undefined : positiveInt('--runs', values.runs);
   const started = performance.now();
   printMachine();
@@ -97,6 +110,19 @@ function main(): void {
   if (sections.includes('jest')) targets.push(benchJest(positiveInt('--jest-runs', values['jest-runs'])));
   if (sections.includes('testing'))
     targets.push(...benchTestingTools(positiveInt('--testing-runs', values['testing-runs']), process.argv[1]));
+  if (sections.includes('git-sync')) {
+    const option = (name: 'git-size-mib' | 'git-files' | 'git-updates' | 'git-runs') => positiveInt(`--${name}`, values[name]);
+    const gitSync = {
+      sizeMib: option('git-size-mib'),
+      files: option('git-files'),
+      updates: option('git-updates'),
+      runs: option('git-runs'),
+      variants: values['git-variants'].split(','),
+    };
+    const wrong = gitSync.variants.filter((v) => !(GIT_SYNC_VARIANTS as readonly string[]).includes(v));
+    if (wrong.length > 0) fail(`--git-variants: unknown ${wrong.join(', ')}; known: ${GIT_SYNC_VARIANTS.join(', ')}`);
+    targets.push(...(await benchGitSync(gitSync)));
+  }
 
   if (targets.length > 0) console.log('\n## Targets\n');
   for (const t of targets) console.log(`- ${t.met ? 'met' : '**missed**'}: ${t.what}: ${t.figure}`);
@@ -403,4 +429,4 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-main();
+main().catch((error: unknown) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error)));

@@ -6,6 +6,9 @@
 // <user> '-' serves without authentication. 'v0' drops the client's Git-Protocol header,
 // as a web server that does not pass it on does: http-backend then speaks protocol v0.
 // Prints the port; appends one line per request to <log>: "<user or -> <method> <path>".
+// With GIT_HTTPS_SERVER_BYTES_LOG=<file> in its environment, it also appends "open" when a
+// TCP connection opens and "close <bytes sent> <bytes received>" when it closes: what went
+// over the wire, TLS records and HTTP headers included (the bench's bytes per update).
 'use strict';
 const { spawn } = require('node:child_process');
 const { appendFileSync, readFileSync } = require('node:fs');
@@ -62,4 +65,12 @@ const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(
   });
   cgi.on('close', () => res.end());
 });
+const bytesLog = process.env.GIT_HTTPS_SERVER_BYTES_LOG;
+if (bytesLog) {
+  // 'connection' gives the raw TCP socket, before TLS: its counters are the encrypted bytes.
+  server.on('connection', (socket) => {
+    appendFileSync(bytesLog, 'open\n');
+    socket.on('close', () => appendFileSync(bytesLog, `close ${socket.bytesWritten} ${socket.bytesRead}\n`));
+  });
+}
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './run';
 
@@ -51,8 +51,18 @@ export interface GitHttpsServer {
   readonly base: string;
   /** One line per request: "<user or -> <method> <path>". */
   readonly log: string;
+  /**
+   * With the `bytesLog` option: "open" per TCP connection, "close <sent> <received>" when it
+   * closes (wire bytes, TLS included).
+   */
+  readonly bytesLog?: string;
   readonly process: ChildProcess;
 }
+
+// Next to this file; from the repository root when a bundle in .synth/ runs it (the bench).
+const SERVER_SCRIPT = [join(__dirname, 'git-https-server.js'), join(__dirname, '..', 'test', 'support', 'git-https-server.js')].find(
+  (path) => existsSync(path),
+);
 
 /**
  * Starts test/support/git-https-server.js: the repositories under `root` over https
@@ -61,20 +71,20 @@ export interface GitHttpsServer {
 export async function startGitHttpsServer(
   root: string,
   tls: Pick<TestTls, 'cert' | 'key'>,
-  options: { user?: string; password?: string; v0?: boolean } = {},
+  options: { user?: string; password?: string; v0?: boolean; bytesLog?: boolean } = {},
 ): Promise<GitHttpsServer> {
-  const log = join(tempDir('https-log-'), 'requests.log');
+  if (SERVER_SCRIPT === undefined) throw new Error(`git-https-server.js not found from ${__dirname}`);
+  const logDir = tempDir('https-log-');
+  const log = join(logDir, 'requests.log');
   writeFileSync(log, '');
-  const server = spawn(process.execPath, [
-    join(__dirname, 'git-https-server.js'),
-    root,
-    tls.cert,
-    tls.key,
-    options.user ?? '-',
-    options.password ?? '-',
-    log,
-    ...(options.v0 ? ['v0'] : []),
-  ]);
+  const bytesLog = options.bytesLog ? join(logDir, 'bytes.log') : undefined;
+  if (bytesLog) writeFileSync(bytesLog, '');
+  const env = bytesLog ? { ...process.env, GIT_HTTPS_SERVER_BYTES_LOG: bytesLog } : process.env;
+  const server = spawn(
+    process.execPath,
+    [SERVER_SCRIPT, root, tls.cert, tls.key, options.user ?? '-', options.password ?? '-', log, ...(options.v0 ? ['v0'] : [])],
+    { env },
+  );
   const port = await new Promise<string>((resolve) => server.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
-  return { base: `https://127.0.0.1:${port}/`, log, process: server };
+  return { base: `https://127.0.0.1:${port}/`, log, bytesLog, process: server };
 }
