@@ -156,25 +156,28 @@ if [ \${#oid} = 64 ]; then format=sha256; fi
 new=$(mktemp -d '.git-site.XXXXXX')
 chmod 755 "$new"
 # One update in the one repository: fetch the wanted commit (only what is new), check it
-# out into a new tree. Only this script writes the repository, one run at a time, so a
-# lock file there is left over from a run that was killed, and so is anything to prune.
+# out into a new tree. Only this script writes the repository, one run at a time: one the
+# last update left complete (its mark) is used as it is; in any other, a killed run may
+# have left lock files and unpruned objects.
 fresh=
 check_out() {
-  if [ "$(site_git --git-dir="$repo" rev-parse --show-object-format 2>/dev/null)" != "$format" ]; then
+  if [ -f "$repo"/'git-site-clean' ]; then
+    rm -f "$repo"/'git-site-clean'
+  elif [ "$(site_git --git-dir="$repo" rev-parse --show-object-format 2>/dev/null)" != "$format" ]; then
     if [ -e "$repo" ]; then printf 'git-site: the repository in the volume is damaged (no %s repository): cloning afresh\\n' "$format" >&2; fi
     rm -rf "$repo"
-    site_git init --quiet --bare --object-format="$format" "$repo" || return
+    site_git init --quiet --bare --template= --object-format="$format" "$repo" || return
+    site_git --git-dir="$repo" config remote.origin.url 'https://github.com/mdn/beginner-html-site-styled.git' || return
     fresh=1
+  else
+    rm -f "$repo"/*.lock "$repo"/refs/git-site/*.lock
+    site_git --git-dir="$repo" worktree prune && site_git --git-dir="$repo" prune --expire=now || return
   fi
-  rm -f "$repo"/*.lock "$repo"/refs/git-site/*.lock
-  site_git --git-dir="$repo" worktree prune && site_git --git-dir="$repo" prune --expire=now || return
-  site_git --git-dir="$repo" config remote.origin.url 'https://github.com/mdn/beginner-html-site-styled.git' || return
   if ! net_git fetch --git-dir="$repo" fetch --quiet --no-tags --depth='1' origin "+$src:refs/git-site/fetched"; then
     return 1
   fi
   commit=$(site_git --git-dir="$repo" rev-parse --verify --quiet 'refs/git-site/fetched^{commit}') || return
-  site_git --git-dir="$repo" worktree add --quiet --detach --no-checkout "$new/tree" "$commit" || return
-  site_git -C "$new/tree" checkout --quiet --detach "$commit" || return
+  site_git --git-dir="$repo" worktree add --quiet --detach "$new/tree" "$commit" || return
 }
 status=0
 if ! check_out; then
@@ -206,5 +209,6 @@ mv -f -T "$new.link" 'site'
 # The replaced tree stays until the next update; the objects only it needed go now.
 site_git --git-dir="$repo" worktree prune
 site_git --git-dir="$repo" prune --expire=now
+if [ -d "$repo" ]; then : > "$repo"/'git-site-clean'; fi
 printf 'git-site: serving %s\\n' "$commit"
 `;

@@ -480,6 +480,8 @@ function buildInitScript(inputs: InitScriptInputs): ShellScript {
   // Replaces the image's CA bundle for this server only; verification stays on.
   if (caBundlePath !== undefined) gitConfig.push('-c', `http.${httpsServerUrl(repository)}.sslCAInfo=${caBundlePath}`);
   const { linkName, snapshotPrefix, afterUpdatePending, repositoryDir } = GIT_CLONE_LAYOUT;
+  // In the repository: the last update ended complete (pruned, no locks held).
+  const cleanMark = 'git-site-clean';
   const wanted = commit !== undefined ? `commit ${commit}` : ref === undefined ? 'the default branch' : `branch or tag ${ref}`;
   const served = subPath === undefined ? ShellCode.trusted('') : sh`/${subPath}`;
   // With a sub-path, only its directory is checked out (cone mode: the files at the root
@@ -490,21 +492,20 @@ function buildInitScript(inputs: InitScriptInputs): ShellScript {
   // origin: what relative submodule URLs are resolved against, and a partial clone's
   // lazy fetches ask.
   const remoteConfig = sh`
-  site_git --git-dir="$repo" config remote.origin.url ${repository} || return${
-    sparse
-      ? sh`
-  site_git --git-dir="$repo" config remote.origin.promisor true &&
-    site_git --git-dir="$repo" config remote.origin.partialclonefilter blob:none || return`
-      : ShellCode.trusted('')
-  }`;
-  const sparseCheckout = sparse
-    ? sh`
-  site_git -C "$new/tree" sparse-checkout set --cone --skip-checks --end-of-options ${subPath} || return`
-    : ShellCode.trusted('');
-  // A partial clone fetches the checkout's blobs during the checkout: a network step.
+    site_git --git-dir="$repo" config remote.origin.url ${repository} || return${
+      sparse
+        ? sh`
+    site_git --git-dir="$repo" config remote.origin.promisor true &&
+      site_git --git-dir="$repo" config remote.origin.partialclonefilter blob:none || return`
+        : ShellCode.trusted('')
+    }`;
+  // With a sub-path, the tree is made empty, told its cone, then checked out; a partial
+  // clone fetches the checkout's blobs during the checkout: a network step.
   const checkout = sparse
-    ? sh`net_git checkout -C "$new/tree" checkout --quiet --detach "$commit" || return`
-    : sh`site_git -C "$new/tree" checkout --quiet --detach "$commit" || return`;
+    ? sh`site_git --git-dir="$repo" worktree add --quiet --detach --no-checkout "$new/tree" "$commit" || return
+  site_git -C "$new/tree" sparse-checkout set --cone --skip-checks --end-of-options ${subPath} || return
+  net_git checkout -C "$new/tree" checkout --quiet --detach "$commit" || return`
+    : sh`site_git --git-dir="$repo" worktree add --quiet --detach "$new/tree" "$commit" || return`;
   const recursive = submodules === 'recursive' ? ['--recursive'] : [];
   const cloneSubmodules =
     submodules === 'off'
@@ -579,23 +580,26 @@ if [ \${#oid} = 64 ]; then format=sha256; fi
 new=$(mktemp -d ${snapshotPrefix + 'XXXXXX'})
 chmod 755 "$new"
 # One update in the one repository: fetch the wanted commit (only what is new), check it
-# out into a new tree. Only this script writes the repository, one run at a time, so a
-# lock file there is left over from a run that was killed, and so is anything to prune.
+# out into a new tree. Only this script writes the repository, one run at a time: one the
+# last update left complete (its mark) is used as it is; in any other, a killed run may
+# have left lock files and unpruned objects.
 fresh=
 check_out() {
-  if [ "$(site_git --git-dir="$repo" rev-parse --show-object-format 2>/dev/null)" != ${objectFormat} ]; then
+  if [ -f "$repo"/${cleanMark} ]; then
+    rm -f "$repo"/${cleanMark}
+  elif [ "$(site_git --git-dir="$repo" rev-parse --show-object-format 2>/dev/null)" != ${objectFormat} ]; then
     if [ -e "$repo" ]; then printf 'git-site: the repository in the volume is damaged (no %s repository): cloning afresh\\n' ${objectFormat} >&2; fi
     rm -rf "$repo"
-    site_git init --quiet --bare --object-format=${objectFormat} "$repo" || return
+    site_git init --quiet --bare --template= --object-format=${objectFormat} "$repo" || return${remoteConfig}
     fresh=1
+  else
+    rm -f "$repo"/*.lock "$repo"/refs/git-site/*.lock
+    site_git --git-dir="$repo" worktree prune && site_git --git-dir="$repo" prune --expire=now || return
   fi
-  rm -f "$repo"/*.lock "$repo"/refs/git-site/*.lock
-  site_git --git-dir="$repo" worktree prune && site_git --git-dir="$repo" prune --expire=now || return${remoteConfig}
   if ! net_git fetch --git-dir="$repo" fetch --quiet --no-tags --depth=${depth}${ShellCode.trusted(sparse ? ' --filter=blob:none' : '')} origin "+$src:refs/git-site/fetched"; then${fetchFailed}
     return 1
   fi
   commit=$(site_git --git-dir="$repo" rev-parse --verify --quiet 'refs/git-site/fetched^{commit}') || return
-  site_git --git-dir="$repo" worktree add --quiet --detach --no-checkout "$new/tree" "$commit" || return${sparseCheckout}
   ${checkout}${cloneSubmodules}
 }
 status=0
@@ -620,6 +624,7 @@ mv -f -T "$new.link" ${linkName}
 # The replaced tree stays until the next update; the objects only it needed go now.
 site_git --git-dir="$repo" worktree prune
 site_git --git-dir="$repo" prune --expire=now${compact}
+if [ -d "$repo" ]; then : > "$repo"/${cleanMark}; fi
 printf 'git-site: serving %s\\n' "$commit"`,
   );
 }

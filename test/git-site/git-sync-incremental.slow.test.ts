@@ -85,7 +85,9 @@ describe('the incremental sync', () => {
   });
 
   test('a lock file a killed run left in the repository is no damage', () => {
+    // What a run killed mid-fetch leaves: a lock, and no mark of a complete update.
     writeFileSync(join(dir, REPO, 'shallow.lock'), '');
+    rmSync(join(dir, REPO, 'git-site-clean'));
     const commit = push();
     expect(update(script, dir)).toEqual({ status: 0, stdout: `git-site: serving ${commit}\n`, stderr: '' });
   });
