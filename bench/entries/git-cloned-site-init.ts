@@ -150,7 +150,15 @@ if [ -n "$keep" ] && [ -f "$keep/remote" ] && [ "$remote" = "$(cat "$keep/remote
   printf 'git-site: %s is up to date\\n' 'the default branch'
   exit 0
 fi
-oid=\${remote%%[!0-9a-f]*}
+answer="$remote
+"
+oid=\${answer%%"	$src
+"*}
+oid=\${oid##*"
+"}
+case $oid in
+'' | *[!0-9a-f]*) oid=$src ;;
+esac
 format=sha1
 if [ \${#oid} = 64 ]; then format=sha256; fi
 new=$(mktemp -d '.git-site.XXXXXX')
@@ -159,6 +167,19 @@ chmod 755 "$new"
 # out into a new tree. Only this script writes the repository, one run at a time: one the
 # last update left complete (its mark) is used as it is; in any other, a killed run may
 # have left lock files and unpruned objects.
+fetch_wanted() {
+  if [ "$oid" != "$src" ]; then
+    refused=$(net_git fetch --git-dir="$repo" fetch --quiet --no-tags --depth='1' origin "+$oid:refs/git-site/fetched" 2>&1) && return
+    status=$?
+    case $status in
+    124 | 137 | 143)
+      printf '%s\\n' "$refused" >&2
+      return "$status"
+      ;;
+    esac
+  fi
+  net_git fetch --git-dir="$repo" fetch --quiet --no-tags --depth='1' origin "+$src:refs/git-site/fetched"
+}
 fresh=
 check_out() {
   if [ -f "$repo"/'git-site-clean' ]; then
@@ -173,7 +194,7 @@ check_out() {
     rm -f "$repo"/*.lock "$repo"/refs/git-site/*.lock
     site_git --git-dir="$repo" worktree prune && site_git --git-dir="$repo" prune --expire=now || return
   fi
-  if ! net_git fetch --git-dir="$repo" fetch --quiet --no-tags --depth='1' origin "+$src:refs/git-site/fetched"; then
+  if ! fetch_wanted; then
     return 1
   fi
   commit=$(site_git --git-dir="$repo" rev-parse --verify --quiet 'refs/git-site/fetched^{commit}') || return
@@ -193,8 +214,7 @@ rm -f "$new/tree/.git"
 size=$(du -skc "$repo" "$new" | tail -n 1)
 size=\${size%%[!0-9]*}
 if [ "$size" -gt '524288' ]; then
-  printf 'git-site: %s takes %s KiB with the repository, more than maxTreeSize (%s KiB): not served
-' 'the default branch' "$size" '524288' >&2
+  printf 'git-site: %s takes %s KiB with the repository, more than maxTreeSize (%s KiB): not served\\n' 'the default branch' "$size" '524288' >&2
   rm -rf "$new"
   exit 1
 fi
@@ -206,9 +226,12 @@ fi
 printf '%s\\n' "$remote" > "$new/remote"
 ln -s "$target" "$new.link"
 mv -f -T "$new.link" 'site'
-# The replaced tree stays until the next update; the objects only it needed go now.
-site_git --git-dir="$repo" worktree prune
-site_git --git-dir="$repo" prune --expire=now
-if [ -d "$repo" ]; then : > "$repo"/'git-site-clean'; fi
 printf 'git-site: serving %s\\n' "$commit"
+# The replaced tree stays until the next update; the objects only it needed go now. A
+# repository left unpruned has no mark: the next update repairs it.
+if ! { site_git --git-dir="$repo" worktree prune && site_git --git-dir="$repo" prune --expire=now; }; then
+  printf 'git-site: could not prune the repository: the next update repairs it\\n' >&2
+  exit 0
+fi
+if [ -d "$repo" ]; then : > "$repo"/'git-site-clean'; fi
 `;

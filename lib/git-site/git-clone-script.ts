@@ -396,7 +396,7 @@ function treeSizeCheck(maxTreeKib: number | undefined, wanted: string): ShellCod
 size=$(du -skc "$repo" "$new" | tail -n 1)
 size=\${size%%[!0-9]*}
 if [ "$size" -gt ${maxTreeKib} ]; then
-  printf 'git-site: %s takes %s KiB with the repository, more than maxTreeSize (%s KiB): not served\n' ${wanted} "$size" ${maxTreeKib} >&2
+  printf 'git-site: %s takes %s KiB with the repository, more than maxTreeSize (%s KiB): not served\\n' ${wanted} "$size" ${maxTreeKib} >&2
   rm -rf "$new"
   exit 1
 fi`;
@@ -536,6 +536,39 @@ if [ "$used" -gt $((needed / 512 + 1024)) ]; then
   rm -rf "$repo"
 fi`
     : ShellCode.trusted('');
+  const fetchInto = (refspec: string) =>
+    sh`net_git fetch --git-dir="$repo" fetch --quiet --no-tags --depth=${depth}${ShellCode.trusted(sparse ? ' --filter=blob:none' : '')} origin ${ShellCode.trusted(refspec)}`;
+  // A ref is fetched by the id ls-remote gave for it: the server need not list its refs
+  // again (protocol v2 skips that step for ids). A server that sends only what it
+  // advertises (protocol v0) refuses an id: it is asked for the ref by its name.
+  const fetchWanted = sh`
+fetch_wanted() {
+  if [ "$oid" != "$src" ]; then
+    refused=$(${fetchInto('"+$oid:refs/git-site/fetched"')} 2>&1) && return
+    status=$?
+    case $status in
+    124 | 137 | 143)
+      printf '%s\\n' "$refused" >&2
+      return "$status"
+      ;;
+    esac
+  fi
+  ${fetchInto('"+$src:refs/git-site/fetched"')}
+}`;
+  // The answer's line for $src: its id (a hostile answer that gives none fetches $src),
+  // whose length tells the object format.
+  const remoteObjectId = ShellCode.trusted(`answer="$remote
+"
+oid=\${answer%%"	$src
+"*}
+oid=\${oid##*"
+"}
+case $oid in
+'' | *[!0-9a-f]*) oid=$src ;;
+esac
+format=sha1
+if [ \${#oid} = 64 ]; then format=sha256; fi
+`);
   const markAfterUpdate = inputs.markAfterUpdate
     ? sh`
 printf '%s\\n' "$commit" > "$new"/${afterUpdatePending}`
@@ -574,15 +607,12 @@ if [ -n "$keep" ] && [ -f "$keep/remote" ] && [ "$remote" = "$(cat "$keep/remote
   printf 'git-site: %s is up to date\\n' ${wanted}
   exit 0
 fi
-oid=\${remote%%[!0-9a-f]*}
-format=sha1
-if [ \${#oid} = 64 ]; then format=sha256; fi
-new=$(mktemp -d ${snapshotPrefix + 'XXXXXX'})
+${commit === undefined ? remoteObjectId : ShellCode.trusted('')}new=$(mktemp -d ${snapshotPrefix + 'XXXXXX'})
 chmod 755 "$new"
 # One update in the one repository: fetch the wanted commit (only what is new), check it
 # out into a new tree. Only this script writes the repository, one run at a time: one the
 # last update left complete (its mark) is used as it is; in any other, a killed run may
-# have left lock files and unpruned objects.
+# have left lock files and unpruned objects.${commit === undefined ? fetchWanted : ShellCode.trusted('')}
 fresh=
 check_out() {
   if [ -f "$repo"/${cleanMark} ]; then
@@ -596,7 +626,7 @@ check_out() {
     rm -f "$repo"/*.lock "$repo"/refs/git-site/*.lock
     site_git --git-dir="$repo" worktree prune && site_git --git-dir="$repo" prune --expire=now || return
   fi
-  if ! net_git fetch --git-dir="$repo" fetch --quiet --no-tags --depth=${depth}${ShellCode.trusted(sparse ? ' --filter=blob:none' : '')} origin "+$src:refs/git-site/fetched"; then${fetchFailed}
+  if ! ${commit === undefined ? ShellCode.trusted('fetch_wanted') : fetchInto('"+$src:refs/git-site/fetched"')}; then${fetchFailed}
     return 1
   fi
   commit=$(site_git --git-dir="$repo" rev-parse --verify --quiet 'refs/git-site/fetched^{commit}') || return
@@ -621,10 +651,13 @@ fi
 printf '%s\\n' "$remote" > "$new/remote"${markAfterUpdate}
 ln -s "$target" "$new.link"
 mv -f -T "$new.link" ${linkName}
-# The replaced tree stays until the next update; the objects only it needed go now.
-site_git --git-dir="$repo" worktree prune
-site_git --git-dir="$repo" prune --expire=now${compact}
-if [ -d "$repo" ]; then : > "$repo"/${cleanMark}; fi
-printf 'git-site: serving %s\\n' "$commit"`,
+printf 'git-site: serving %s\\n' "$commit"
+# The replaced tree stays until the next update; the objects only it needed go now. A
+# repository left unpruned has no mark: the next update repairs it.
+if ! { site_git --git-dir="$repo" worktree prune && site_git --git-dir="$repo" prune --expire=now; }; then
+  printf 'git-site: could not prune the repository: the next update repairs it\\n' >&2
+  exit 0
+fi${compact}
+if [ -d "$repo" ]; then : > "$repo"/${cleanMark}; fi`,
   );
 }

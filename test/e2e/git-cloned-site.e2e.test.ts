@@ -22,6 +22,7 @@ import {
   run,
   trackPath,
   waitFor,
+  waitForLogLine,
   waitPodReady,
   watchPod,
   withDiagnostics,
@@ -150,8 +151,7 @@ test(
     } finally {
       pf.close();
     }
-    const logs = await kubectl(['logs', '-n', siteNs, pod.metadata.name, '-c', 'git-sync']);
-    expect(logs.stdout).toContain(`git-site: serving ${heads.release}`);
+    await waitForLogLine(siteNs, pod.metadata.name, 'git-sync', `git-site: serving ${heads.release}`);
   }),
   90_000,
 );

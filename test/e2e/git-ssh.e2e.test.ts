@@ -24,6 +24,7 @@ import {
   removePath,
   trackPath,
   waitFor,
+  waitForLogLine,
   waitPodReady,
   withDiagnostics,
 } from './support/kube';
@@ -117,8 +118,7 @@ test(
       async () => (await getThroughPortForward(siteNs, `pod/${name}`, 80, '/')).body.toString() === page(2),
       { timeoutMs: (SYNC + SYNC_MARGIN) * 1000, intervalMs: 1000 },
     );
-    const sync = await kubectl(['logs', '-n', siteNs, name, '-c', 'git-sync']);
-    expect(sync.stdout).toContain(`git-site: serving ${head}`);
+    await waitForLogLine(siteNs, name, 'git-sync', `git-site: serving ${head}`);
     // The server saw the deploy key, and nothing else got in.
     const sshd = await kubectl(['logs', '-n', serverNs, SERVER]);
     expect(sshd.stdout + sshd.stderr).toMatch(/Accepted publickey for root .* ED25519/);

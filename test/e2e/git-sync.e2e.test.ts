@@ -15,11 +15,11 @@ import {
   deleteNamespaces,
   exec,
   getJson,
-  kubectl,
   randomSuffix,
   removePath,
   trackPath,
   waitFor,
+  waitForLogLine,
   waitPodReady,
   withDiagnostics,
 } from './support/kube';
@@ -83,8 +83,7 @@ test(
         });
         process.stdout.write(`[e2e] v${version} served ${((Date.now() - pushedAt) / 1000).toFixed(1)} s after the push\n`);
         expect((await served(name, `/v${version}.html`)).body).toBe(`${version}\n`);
-        const logs = await kubectl(['logs', '-n', siteNs, name, '-c', 'git-sync']);
-        expect(logs.stdout).toContain(`git-site: serving ${commit}`);
+        await waitForLogLine(siteNs, name, 'git-sync', `git-site: serving ${commit}`);
         const { top, tree } = await volume(name);
         process.stdout.write(`[e2e] the site volume after v${version}: ${top.join(' ')}\n`);
         // One repository for every update, the served tree and at most the one before it,

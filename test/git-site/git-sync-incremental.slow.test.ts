@@ -4,8 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GIT_CLONE_LAYOUT, GitCloneScript, GitCloneScriptProps } from '../../lib';
-import { git, TestRepo } from '../support/git-repo';
-import { runGitScript, served, snapshotsOf } from '../support/git-script';
+import { git, GIT, TestRepo } from '../support/git-repo';
+import { pathFor, runGitScript, served, snapshotsOf } from '../support/git-script';
 import { SHELLS, tempDir } from '../support/run';
 
 const REPO = GIT_CLONE_LAYOUT.repositoryDir;
@@ -83,6 +83,46 @@ describe('the incremental sync', () => {
     dir = tempDir();
     expect(update(script, dir).status).toBe(0);
   });
+
+  test('the commit ls-remote named is fetched by its id: the server lists its refs once per update', () => {
+    const trace = join(tempDir('trace-'), 'packets');
+    const commit = push();
+    expect(update(script, dir, 'sh', { GIT_TRACE_PACKET: trace })).toEqual({
+      status: 0,
+      stdout: `git-site: serving ${commit}\n`,
+      stderr: '',
+    });
+    const sent = readFileSync(trace, 'utf8');
+    // What the client sent (git's packet trace: `<process>> <line>`).
+    expect(sent.match(/> command=ls-refs$/gm)).toHaveLength(1);
+    expect(sent.match(/> command=fetch$/gm)).toHaveLength(1);
+    expect(sent).toMatch(new RegExp(`fetch> want ${commit}$`, 'm'));
+  });
+
+  test('a server that speaks only protocol v0 serves the id it advertised', () => {
+    const v0 = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'protocol.version', GIT_CONFIG_VALUE_0: '0' };
+    for (const shell of SHELLS) {
+      const commit = push();
+      expect([shell, update(script, dir, shell, v0)]).toEqual([shell, { status: 0, stdout: `git-site: serving ${commit}\n`, stderr: '' }]);
+    }
+  });
+
+  test.each(SHELLS)(
+    'an id the server no longer has (the branch moved on after ls-remote) is asked for by the ref name, quietly (%s)',
+    (shell) => {
+      // A git whose ls-remote answers an id the server never had.
+      const bin = tempDir('git-bin-');
+      writeFileSync(
+        join(bin, 'git'),
+        `#!/bin/sh\ncase " $* " in *" ls-remote "*) ${GIT} "$@" | sed 's/^[0-9a-f]*/${'1'.repeat(40)}/'; exit ;; esac\nexec ${GIT} "$@"\n`,
+        { mode: 0o755 },
+      );
+      const commit = push();
+      const result = update(script, dir, shell, { PATH: `${bin}:${pathFor(shell)}` });
+      expect(result).toEqual({ status: 0, stdout: `git-site: serving ${commit}\n`, stderr: '' });
+      expect(served(dir).content).toBe(`version ${n}\n`);
+    },
+  );
 
   test('a lock file a killed run left in the repository is no damage', () => {
     // What a run killed mid-fetch leaves: a lock, and no mark of a complete update.

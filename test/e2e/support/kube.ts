@@ -154,6 +154,22 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * Waits until the container's log has `line`: the kubelet writes a container's output to its
+ * log a moment after the container printed it, so a line that goes with what a test just
+ * observed (a page served) may not be there yet.
+ */
+export async function waitForLogLine(namespace: string, pod: string, container: string, line: string, timeoutMs = 15_000): Promise<string> {
+  return waitFor(
+    `the line ${JSON.stringify(line)} in the log of ${namespace}/${pod} ${container}`,
+    async () => {
+      const logs = (await kubectl(['logs', '-n', namespace, pod, '-c', container])).stdout;
+      return logs.includes(line) ? logs : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+}
+
 /** Container waiting reasons that never resolve by waiting. */
 const HOPELESS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
 
