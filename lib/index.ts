@@ -99,14 +99,8 @@ export { PreStopAuditCollector, type PreStopAuditCollectorProps } from './presto
 
 // git-site: git rules, the clone script and containers, GitClonedSiteInit
 export { type GitProtocol } from './git-site/git-rules';
-export {
-  GitCloneScript,
-  type GitCloneScriptProps,
-  type GitCredentialFiles,
-  type GitSubmodules,
-  GIT_CLONE_LAYOUT,
-  GIT_NETWORK_LIMITS,
-} from './git-site/git-clone-script';
+export { GitCloneScript, type GitCloneScriptProps, type GitCredentialFiles, type GitSubmodules } from './git-site/git-clone-script';
+export { GIT_CLONE_LAYOUT, GIT_NETWORK_LIMITS } from './git-site/git-update-script';
 export {
   GitCredentials,
   GitCertificateAuthority,

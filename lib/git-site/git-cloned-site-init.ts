@@ -10,7 +10,8 @@ import { applyDrainDelay, checkDrainOptions, DrainDelay, DrainOptions } from '..
 import { buildHttpdContainer, CheckedHttpdContainer, checkHttpdContainerOptions, HttpdOptions } from '../blocks/httpd-container';
 import { buildHttpService, CheckedHttpService, checkHttpServiceOptions, HttpServiceOptions } from '../blocks/http-service';
 import { addStandardSynthChecks } from '../synth-checks/checks';
-import { GIT_CLONE_LAYOUT, GitCloneScript } from './git-clone-script';
+import { GitCloneScript } from './git-clone-script';
+import { GIT_CLONE_LAYOUT } from './git-update-script';
 import {
   buildGitSiteContainers,
   CheckedGitSite,
