@@ -124,6 +124,23 @@ describe('the incremental sync', () => {
     },
   );
 
+  test('a prune that fails after the switch is logged, the commit stays served, and the next update repairs the repository', () => {
+    const bin = tempDir('git-bin-');
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" prune "*) exit 1 ;; esac\nexec ${GIT} "$@"\n`, { mode: 0o755 });
+    const commit = push();
+    expect(update(script, dir, 'sh', { PATH: `${bin}:${pathFor('sh')}` })).toEqual({
+      status: 0,
+      stdout: `git-site: serving ${commit}\n`,
+      stderr: 'git-site: could not prune the repository: the next update repairs it\n',
+    });
+    expect(served(dir).content).toBe(`version ${n}\n`);
+    expect(existsSync(join(dir, REPO, 'git-site-clean'))).toBe(false);
+    const next = push();
+    expect(update(script, dir)).toEqual({ status: 0, stdout: `git-site: serving ${next}\n`, stderr: '' });
+    // Only the served commit's objects: its commit, its tree and the two blobs.
+    expect(objectsIn(dir)).toEqual({ loose: 4, packed: 0 });
+  });
+
   test('a lock file a killed run left in the repository is no damage', () => {
     // What a run killed mid-fetch leaves: a lock, and no mark of a complete update.
     writeFileSync(join(dir, REPO, 'shallow.lock'), '');
