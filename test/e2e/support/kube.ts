@@ -159,11 +159,18 @@ export async function waitFor<T>(
  * log a moment after the container printed it, so a line that goes with what a test just
  * observed (a page served) may not be there yet.
  */
-export async function waitForLogLine(namespace: string, pod: string, container: string, line: string, timeoutMs = 15_000): Promise<string> {
+export async function waitForLogLine(
+  namespace: string,
+  pod: string,
+  container: string | undefined,
+  line: string,
+  timeoutMs = 15_000,
+): Promise<string> {
+  const args = ['logs', '-n', namespace, pod, ...(container === undefined ? [] : ['-c', container])];
   return waitFor(
-    `the line ${JSON.stringify(line)} in the log of ${namespace}/${pod} ${container}`,
+    `the line ${JSON.stringify(line)} in the log of ${namespace}/${pod}${container === undefined ? '' : ` ${container}`}`,
     async () => {
-      const logs = (await kubectl(['logs', '-n', namespace, pod, '-c', container])).stdout;
+      const logs = (await kubectl(args)).stdout;
       return logs.includes(line) ? logs : undefined;
     },
     { timeoutMs, intervalMs: 500 },
