@@ -201,6 +201,8 @@ interface Variant {
   readonly name: (typeof GIT_SYNC_VARIANTS)[number];
   readonly label: string;
   readonly script: (fixture: Fixture) => string;
+  /** A round with nothing new, run in the volume after the last update (same arguments). */
+  readonly quietRound?: (fixture: Fixture) => string;
   /** The directory that serves update `n`. */
   readonly tree: (volume: string, n: number) => string;
 }
@@ -229,12 +231,19 @@ const VARIANTS: readonly Variant[] = [
     name: 'library',
     label: 'library: `GitCloneScript` initScript (repository, caBundlePath; depth 1)',
     script: (f) => new GitCloneScript({ repository: f.url, caBundlePath: f.caBundle }).initScript.render(),
+    quietRound: (f) => new GitCloneScript({ repository: f.url, caBundlePath: f.caBundle }).initScript.render(),
     tree: (volume) => join(volume, 'site'),
   },
   {
     name: 'hand-incremental',
     label: 'by hand: `git fetch --depth=1` into one repository + `git worktree add`',
     script: () => HAND_INCREMENTAL,
+    // Its fetch, which finds nothing new (and still sends a fetch request: --depth asks the
+    // server for the shallow boundary again).
+    quietRound: () =>
+      HAND_INCREMENTAL.split('\n')
+        .filter((line) => !line.includes('worktree'))
+        .join('\n'),
     tree: (volume, n) => join(volume, `tree-${n}`),
   },
   {
@@ -282,10 +291,15 @@ interface UpdateSample {
 interface VariantRun {
   readonly initial: UpdateSample;
   readonly updates: readonly UpdateSample[];
+  /** Rounds with nothing new after the last update ({@link QUIET_ROUNDS}), if the variant has them. */
+  readonly quiet: readonly UpdateSample[];
   /** After the initial clone, and after the last update. */
   readonly diskInitial: Disk;
   readonly diskFinal: Disk;
 }
+
+/** Quiet rounds timed per run of a variant. */
+const QUIET_ROUNDS = 5;
 
 function runVariant(fixture: Fixture, variant: Variant, options: GitSyncOptions): VariantRun {
   const volume = mkdtempSync(join(fixture.dir, 'volume-'));
@@ -294,13 +308,16 @@ function runVariant(fixture: Fixture, variant: Variant, options: GitSyncOptions)
   try {
     const samples: UpdateSample[] = [];
     let diskInitial: Disk | undefined;
-    for (let n = 0; n <= options.updates; n++) {
-      run('git', ['-C', fixture.served, 'update-ref', 'refs/heads/main', fixture.commits[n]], { env: fixture.env });
+    const timed = (body: string, n: number): UpdateSample => {
       const before = settledServerBytes(fixture.bytesLog);
       const started = performance.now();
-      run('sh', ['-c', script, 'sh', String(n), fixture.url, fixture.caBundle], { cwd: volume, env: fixture.env });
+      run('sh', ['-c', body, 'sh', String(n), fixture.url, fixture.caBundle], { cwd: volume, env: fixture.env });
       const seconds = (performance.now() - started) / 1000;
-      samples.push({ seconds, bytes: settledServerBytes(fixture.bytesLog) - before });
+      return { seconds, bytes: settledServerBytes(fixture.bytesLog) - before };
+    };
+    for (let n = 0; n <= options.updates; n++) {
+      run('git', ['-C', fixture.served, 'update-ref', 'refs/heads/main', fixture.commits[n]], { env: fixture.env });
+      samples.push(timed(script, n));
       // Never time a sync that serves the wrong tree: the file this commit rewrote has its new content.
       const index = n === 0 ? 0 : (n - 1) % options.files;
       if (!readFileSync(join(variant.tree(volume, n), fileName(index))).equals(fileContent(index, n, fileSize))) {
@@ -308,7 +325,10 @@ function runVariant(fixture: Fixture, variant: Variant, options: GitSyncOptions)
       }
       if (n === 0) diskInitial = measureDisk(volume, fixture.env);
     }
-    return { initial: samples[0], updates: samples.slice(1), diskInitial: diskInitial!, diskFinal: measureDisk(volume, fixture.env) };
+    const diskFinal = measureDisk(volume, fixture.env);
+    const quietRound = variant.quietRound?.(fixture);
+    const quiet = quietRound === undefined ? [] : Array.from({ length: QUIET_ROUNDS }, () => timed(quietRound, options.updates));
+    return { initial: samples[0], updates: samples.slice(1), quiet, diskInitial: diskInitial!, diskFinal };
   } finally {
     rmSync(volume, { recursive: true, force: true });
   }
@@ -318,6 +338,11 @@ function runVariant(fixture: Fixture, variant: Variant, options: GitSyncOptions)
 // The section.
 
 type Runs = Partial<Record<Variant['name'], VariantRun[]>>;
+
+/** Per run: the mean of its quiet rounds. */
+function quietMeans(runs: readonly VariantRun[], pick: (s: UpdateSample) => number): Spread {
+  return spread(runs.map((r) => r.quiet.reduce((sum, s) => sum + pick(s), 0) / r.quiet.length));
+}
 
 /** Per run: the mean of its updates. */
 function perUpdate(runs: readonly VariantRun[], pick: (s: UpdateSample) => number): Spread {
@@ -344,38 +369,34 @@ function tableRow(label: string, r: readonly VariantRun[]): string {
     ),
     over((x) => kibToMib(x.diskFinal.totalKib), 1),
     over((x) => kibToMib(x.diskFinal.gitKib), 1),
+    ...(r[0].quiet.length === 0
+      ? ['–', '–']
+      : [
+          formatSpread(
+            quietMeans(r, (s) => s.seconds),
+            2,
+          ),
+          formatSpread(
+            quietMeans(r, (s) => s.bytes / 1024),
+            1,
+          ),
+        ]),
   ].join(' | ');
 }
 
 function printTable(runs: Runs, options: GitSyncOptions): void {
   console.log(
-    `| variant | initial clone s | initial clone MiB | s per update | MiB per update | disk after ${options.updates} updates MiB | of which git dirs MiB |`,
+    `| variant | initial clone s | initial clone MiB | s per update | MiB per update | disk after ${options.updates} updates MiB | of which git dirs MiB | s per quiet round | KiB per quiet round |`,
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const variant of VARIANTS) {
     const r = runs[variant.name];
     if (r) console.log(`| ${tableRow(variant.label, r)} |`);
   }
 }
 
-/**
- * Seconds of the check that starts every update of the library and is all a quiet round
- * does (`git ls-remote` of the ref, as a branch and as a tag): median of `times` runs.
- */
-function changeCheckSeconds(fixture: Fixture, times: number): number {
-  const seconds: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const started = performance.now();
-    run('git', ['-c', `http.sslCAInfo=${fixture.caBundle}`, 'ls-remote', '--', fixture.url, 'refs/heads/main', 'refs/tags/main'], {
-      env: fixture.env,
-    });
-    seconds.push((performance.now() - started) / 1000);
-  }
-  return spread(seconds).median;
-}
-
 /** The targets: the library against the hand-run incremental fetch (both must have run), and the disk limit. */
-function targets(runs: Runs, reference: Disk, checkSeconds: number): GitSyncTarget[] {
+function targets(runs: Runs, reference: Disk): GitSyncTarget[] {
   const repoKib = reference.gitKib;
   const treeKib = reference.totalKib - reference.gitKib;
   console.log(
@@ -400,11 +421,13 @@ function targets(runs: Runs, reference: Disk, checkSeconds: number): GitSyncTarg
   const timeRatio = median(library, (s) => s.seconds) / median(hand, (s) => s.seconds);
   const bytesRatio = median(library, (s) => s.bytes) / median(hand, (s) => s.bytes);
   console.log(`- library / by-hand incremental: **${timeRatio.toFixed(2)}×** time, **${bytesRatio.toFixed(2)}×** bytes per update`);
-  // The hand-run update never asks whether there is anything new; the library does first.
-  const afterCheck = median(library, (s) => s.seconds) - checkSeconds;
+  // The library's update starts with what a quiet round does (`git ls-remote`, compare);
+  // the hand-run update never asks whether there is anything new.
+  const quiet = (r: VariantRun[]) => quietMeans(r, (s) => s.seconds).median;
+  const afterCheck = median(library, (s) => s.seconds) - quiet(library);
   console.log(
-    `- of the library's update, the change check (\`git ls-remote\`, all a quiet round does): ${checkSeconds.toFixed(2)} s; ` +
-      `the rest: ${afterCheck.toFixed(2)} s, ${(afterCheck / median(hand, (s) => s.seconds)).toFixed(2)}× the hand-run update`,
+    `- a quiet round: library ${quiet(library).toFixed(2)} s (\`git ls-remote\`, nothing written), by hand ${quiet(hand).toFixed(2)} s (its \`git fetch --depth=1\`); ` +
+      `the library's update without its quiet-round part: ${afterCheck.toFixed(2)} s, ${(afterCheck / median(hand, (s) => s.seconds)).toFixed(2)}× the hand-run update`,
   );
   return [
     {
@@ -444,7 +467,8 @@ export async function benchGitSync(options: GitSyncOptions): Promise<GitSyncTarg
       `Repository built in ${((performance.now() - built) / 1000).toFixed(1)} s: commit 0 holds every file, update u rewrites file (u - 1) mod ${options.files} ` +
         `with new random bytes (a different file each time). Served over https (git http-backend, protocol v2) on 127.0.0.1. ` +
         `Per update: wall of the update alone and bytes the server sent (TLS and HTTP included), mean of the updates of a run; ` +
-        `median over runs (min–max). Disk: \`du -sk\` of the volume after the last update.\n`,
+        `median over runs (min–max). Disk: \`du -sk\` of the volume after the last update. ` +
+        `Quiet round: ${QUIET_ROUNDS} rounds with nothing new after the last update, per run (the library: its script; by hand: its fetch).\n`,
     );
     const runs: Runs = {};
     for (let run = 0; run < options.runs; run++) {
@@ -462,7 +486,7 @@ export async function benchGitSync(options: GitSyncOptions): Promise<GitSyncTarg
       .map((l) => l.toFixed(2))
       .join(' ');
     console.log(`\n- load average at the end of the section: ${load} (1, 5, 15 min)`);
-    return targets(runs, fixture.reference, changeCheckSeconds(fixture, 10));
+    return targets(runs, fixture.reference);
   } finally {
     fixture.stop();
   }
