@@ -154,7 +154,7 @@ const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
  * A kill: when it was issued and when the container was seen stopped (node uptime; a
  * deleted collector finishes its current cleanup first), and the flag files it left in processing/.
  */
-interface KillRecord {
+export interface KillRecord {
   readonly uptime: number;
   readonly stopped: number;
   readonly unfinished: readonly string[];
@@ -183,10 +183,15 @@ async function kill(ns: string, hostPath: string, method: (typeof KILLS)[number]
     ).stdout.trim();
     if (sandbox) await ctr('tasks', 'kill', '-s', 'SIGKILL', sandbox);
   }
-  const line = `${new Date().toISOString()} ${method} ${pod.metadata.name}`;
-  // A deleted or sandbox-killed collector gets SIGTERM and may finish its cleanup first.
-  const stopped = async () => !(await ctr('tasks', 'ls')).stdout.split('\n').some((l) => l.startsWith(container) && /\bRUNNING\b/.test(l));
-  await waitFor('the killed collector to stop', stopped, { timeoutMs: 45_000, intervalMs: 200 }).catch(() => undefined);
+  let line = `${new Date().toISOString()} ${method} ${pod.metadata.name}`;
+  // A deleted or sandbox-killed collector gets SIGTERM and may finish its cleanup first. A
+  // failed `ctr` (a busy node) tells nothing: not "stopped" (that listed processing/ too early).
+  const stopped = async () => {
+    const tasks = await ctr('tasks', 'ls');
+    return tasks.code === 0 && !tasks.stdout.split('\n').some((l) => l.startsWith(container) && /\bRUNNING\b/.test(l));
+  };
+  const seen = await waitFor('the killed collector to stop', stopped, { timeoutMs: 45_000, intervalMs: 200 }).catch(() => false);
+  if (!seen) line += ' (not seen stopped within 45 s)';
   const processing = `${hostPath}/processing`;
   return { line, record: { uptime: at, stopped: uptime(), unfinished: existsSync(processing) ? readdirSync(processing) : [] } };
 }
@@ -195,7 +200,7 @@ const quantile = (sorted: readonly number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
 
 /** One line of the cleanup log: a run of the cleanup for a flag file. */
-interface Cleanup {
+export interface Cleanup {
   readonly uid: string;
   readonly attempt: string;
   /** `STOPPED_AT` and the cleanup's time, epoch seconds. */
@@ -255,12 +260,29 @@ function sampleCollector(ns: string, done: () => boolean) {
 }
 
 /**
- * Each flag file's cleanups, by the UIDs of the stopped pods. A second run of a file's cleanup
- * is the documented re-run when a kill stopped the collector after the run before it began and
- * left the file in processing/ (the collector died during the cleanup or before the move); any other is
- * repeated. Both are described in `detail`.
+ * Whether `again`, a second run of a file's cleanup after `before`, is the documented re-run
+ * after a kill mid-cleanup (or between the cleanup's success and the move): a kill was issued
+ * before `again` and its collector was seen stopped after `before` began, and the kill left
+ * the file in processing/. The evidence for the last: the file's name in processing/ once the
+ * killed container stopped, or `again` carrying the next CLEANUP_ATTEMPT. The listing alone
+ * can miss it: a restarted collector (the runtime restarts a SIGKILLed one at once) may re-run
+ * the file and move it before a loaded node lets the harness see the stop. The attempt cannot:
+ * a run the collector did not finish keeps its attempt mark while the file stays in
+ * processing/, so the re-run is attempt n + 1; a file that reached processed/ loses its marks,
+ * so a run of it again would be attempt 1.
  */
-function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], kills: readonly KillRecord[]) {
+export function rerunAfterKill(uid: string, before: Cleanup, again: Cleanup, kills: readonly KillRecord[]): KillRecord | undefined {
+  const nextAttempt = Number(again.attempt) === Number(before.attempt) + 1;
+  return kills.find(
+    (k) => k.stopped >= before.uptime && k.uptime <= again.uptime && (nextAttempt || k.unfinished.some((n) => n.includes(uid))),
+  );
+}
+
+/**
+ * Each flag file's cleanups, by the UIDs of the stopped pods. A second run is a re-run when
+ * {@link rerunAfterKill} says so, else repeated. Both are described in `detail`.
+ */
+export function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], kills: readonly KillRecord[]) {
   const byUid = new Map<string, Cleanup[]>();
   for (const c of cleanups) byUid.set(c.uid, [...(byUid.get(c.uid) ?? []), c]);
   let lost = 0;
@@ -277,9 +299,7 @@ function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], kills: read
       delays.push(runs[0].cleaned - runs[0].stopped);
       for (let i = 1; i < runs.length; i++) {
         const [before, again] = [runs[i - 1], runs[i]];
-        const excuse = kills.find(
-          (k) => k.stopped >= before.uptime && k.uptime <= again.uptime && k.unfinished.some((n) => n.includes(uid)),
-        );
+        const excuse = rerunAfterKill(uid, before, again, kills);
         if (excuse) reruns++;
         else repeated++;
         const killsAt = kills.map((k) => `${k.uptime.toFixed(2)}-${k.stopped.toFixed(2)}`).join(', ');
