@@ -1,4 +1,4 @@
-// `npm run load:chaos -- [--pods N] [--wave N] [--kills N] [--poll S]`: PreStopAuditedPods
+// `npm run load:chaos -- [--pods N] [--wave N] [--kills N] [--poll S] [--cleanup-sleep S]`: PreStopAuditedPods
 // stopped in waves while the PreStopAuditCollector's pod is killed at random moments
 // (`kubectl delete`, SIGKILL of its shell by the runtime, a kill of its pod sandbox: the
 // node-local restart). Built on the construct API only (not on the collector script's
@@ -42,6 +42,11 @@ export interface ChaosOptions {
   readonly wave: number;
   readonly kills: number;
   readonly pollSeconds: number;
+  /**
+   * Seconds each cleanup sleeps after recording its run, so that more kills land mid-cleanup
+   * and the documented re-run shows in the report (`--cleanup-sleep S`). @default 0
+   */
+  readonly cleanupSleepSeconds?: number;
 }
 
 export interface ChaosReport {
@@ -67,7 +72,14 @@ export interface ChaosReport {
 }
 
 /** The audited pods of one wave and the collector, through the constructs. */
-function build(ns: string, hostPath: string, names: readonly string[], pollSeconds: number, collectorCpuMillis?: number) {
+function build(
+  ns: string,
+  hostPath: string,
+  names: readonly string[],
+  pollSeconds: number,
+  collectorCpuMillis?: number,
+  cleanupSleepSeconds = 0,
+) {
   const chart = new Chart(new App(), 'chaos', { namespace: ns });
   let shared: PreStopAuditedPod['flagDirectory'] | undefined;
   for (const name of names) {
@@ -100,7 +112,8 @@ function build(ns: string, hostPath: string, names: readonly string[], pollSecon
       // The sixth field: the node's uptime (10 ms steps, read by a builtin) for the per-interval counts.
       'read up _ </proc/uptime; printf "%s %s %s %s %s %s\\n" "$POD_UID" "$POD_NAME" "$CLEANUP_ATTEMPT" "$STOPPED_AT" "$(date -u +%s)" "$up" >> "$1/' +
         LOG +
-        '"',
+        '"' +
+        (cleanupSleepSeconds > 0 ? `; sleep ${cleanupSleepSeconds}` : ''),
       'cleanup',
       collector_mount(shared),
     ],
@@ -347,7 +360,7 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
   const waveTimes: WaveTiming[] = [];
   const uids = new Map<string, string>();
   const names = Array.from({ length: options.pods }, (_, i) => `audited-w${Math.floor(i / options.wave)}-${String(i).padStart(3, '0')}`);
-  const all = build(ns, hostPath, names, options.pollSeconds);
+  const all = build(ns, hostPath, names, options.pollSeconds, undefined, options.cleanupSleepSeconds);
   try {
     await apply(objectsYaml(all.filter((o: Json) => o.kind === 'DaemonSet')));
     let chaosDone = false;
@@ -542,7 +555,13 @@ if (process.argv[1]?.endsWith('chaos.js')) {
   const pollSeconds = flag('poll', 2, 60);
   (burst > 0
     ? runBurst({ files: burst, pollSeconds, collectorCpuMillis: process.argv.includes('--cpu') ? flag('cpu', 100, 2000) : undefined })
-    : runChaos({ pods: flag('pods', 100, 300), wave: flag('wave', 20, 50), kills: flag('kills', 6, 30), pollSeconds })
+    : runChaos({
+        pods: flag('pods', 100, 300),
+        wave: flag('wave', 20, 50),
+        kills: flag('kills', 6, 30),
+        pollSeconds,
+        cleanupSleepSeconds: flag('cleanup-sleep', 0, 10),
+      })
   ).then(
     (r) => (console.log(JSON.stringify(r, null, 1)), process.exit(0)),
     (e) => (console.error(e), process.exit(1)),
