@@ -1,4 +1,4 @@
-// `npm run load:chaos -- [--pods N] [--wave N] [--kills N] [--poll S]`: PreStopAuditedPods
+// `npm run load:chaos -- [--pods N] [--wave N] [--kills N] [--poll S] [--cleanup-sleep S]`: PreStopAuditedPods
 // stopped in waves while the PreStopAuditCollector's pod is killed at random moments
 // (`kubectl delete`, SIGKILL of its shell by the runtime, a kill of its pod sandbox: the
 // node-local restart). Built on the construct API only (not on the collector script's
@@ -42,6 +42,11 @@ export interface ChaosOptions {
   readonly wave: number;
   readonly kills: number;
   readonly pollSeconds: number;
+  /**
+   * Seconds each cleanup sleeps after recording its run, so that more kills land mid-cleanup
+   * and the documented re-run shows in the report (`--cleanup-sleep S`). @default 0
+   */
+  readonly cleanupSleepSeconds?: number;
 }
 
 export interface ChaosReport {
@@ -67,7 +72,14 @@ export interface ChaosReport {
 }
 
 /** The audited pods of one wave and the collector, through the constructs. */
-function build(ns: string, hostPath: string, names: readonly string[], pollSeconds: number, collectorCpuMillis?: number) {
+function build(
+  ns: string,
+  hostPath: string,
+  names: readonly string[],
+  pollSeconds: number,
+  collectorCpuMillis?: number,
+  cleanupSleepSeconds = 0,
+) {
   const chart = new Chart(new App(), 'chaos', { namespace: ns });
   let shared: PreStopAuditedPod['flagDirectory'] | undefined;
   for (const name of names) {
@@ -100,7 +112,8 @@ function build(ns: string, hostPath: string, names: readonly string[], pollSecon
       // The sixth field: the node's uptime (10 ms steps, read by a builtin) for the per-interval counts.
       'read up _ </proc/uptime; printf "%s %s %s %s %s %s\\n" "$POD_UID" "$POD_NAME" "$CLEANUP_ATTEMPT" "$STOPPED_AT" "$(date -u +%s)" "$up" >> "$1/' +
         LOG +
-        '"',
+        '"' +
+        (cleanupSleepSeconds > 0 ? `; sleep ${cleanupSleepSeconds}` : ''),
       'cleanup',
       collector_mount(shared),
     ],
@@ -154,7 +167,7 @@ const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
  * A kill: when it was issued and when the container was seen stopped (node uptime; a
  * deleted collector finishes its current cleanup first), and the flag files it left in processing/.
  */
-interface KillRecord {
+export interface KillRecord {
   readonly uptime: number;
   readonly stopped: number;
   readonly unfinished: readonly string[];
@@ -183,10 +196,15 @@ async function kill(ns: string, hostPath: string, method: (typeof KILLS)[number]
     ).stdout.trim();
     if (sandbox) await ctr('tasks', 'kill', '-s', 'SIGKILL', sandbox);
   }
-  const line = `${new Date().toISOString()} ${method} ${pod.metadata.name}`;
-  // A deleted or sandbox-killed collector gets SIGTERM and may finish its cleanup first.
-  const stopped = async () => !(await ctr('tasks', 'ls')).stdout.split('\n').some((l) => l.startsWith(container) && /\bRUNNING\b/.test(l));
-  await waitFor('the killed collector to stop', stopped, { timeoutMs: 45_000, intervalMs: 200 }).catch(() => undefined);
+  let line = `${new Date().toISOString()} ${method} ${pod.metadata.name}`;
+  // A deleted or sandbox-killed collector gets SIGTERM and may finish its cleanup first. A
+  // failed `ctr` (a busy node) tells nothing: not "stopped" (that listed processing/ too early).
+  const stopped = async () => {
+    const tasks = await ctr('tasks', 'ls');
+    return tasks.code === 0 && !tasks.stdout.split('\n').some((l) => l.startsWith(container) && /\bRUNNING\b/.test(l));
+  };
+  const seen = await waitFor('the killed collector to stop', stopped, { timeoutMs: 45_000, intervalMs: 200 }).catch(() => false);
+  if (!seen) line += ' (not seen stopped within 45 s)';
   const processing = `${hostPath}/processing`;
   return { line, record: { uptime: at, stopped: uptime(), unfinished: existsSync(processing) ? readdirSync(processing) : [] } };
 }
@@ -195,7 +213,7 @@ const quantile = (sorted: readonly number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
 
 /** One line of the cleanup log: a run of the cleanup for a flag file. */
-interface Cleanup {
+export interface Cleanup {
   readonly uid: string;
   readonly attempt: string;
   /** `STOPPED_AT` and the cleanup's time, epoch seconds. */
@@ -255,12 +273,29 @@ function sampleCollector(ns: string, done: () => boolean) {
 }
 
 /**
- * Each flag file's cleanups, by the UIDs of the stopped pods. A second run of a file's cleanup
- * is the documented re-run when a kill stopped the collector after the run before it began and
- * left the file in processing/ (the collector died during the cleanup or before the move); any other is
- * repeated. Both are described in `detail`.
+ * Whether `again`, a second run of a file's cleanup after `before`, is the documented re-run
+ * after a kill mid-cleanup (or between the cleanup's success and the move): a kill was issued
+ * before `again` and its collector was seen stopped after `before` began, and the kill left
+ * the file in processing/. The evidence for the last: the file's name in processing/ once the
+ * killed container stopped, or `again` carrying the next CLEANUP_ATTEMPT. The listing alone
+ * can miss it: a restarted collector (the runtime restarts a SIGKILLed one at once) may re-run
+ * the file and move it before a loaded node lets the harness see the stop. The attempt cannot:
+ * a run the collector did not finish keeps its attempt mark while the file stays in
+ * processing/, so the re-run is attempt n + 1; a file that reached processed/ loses its marks,
+ * so a run of it again would be attempt 1.
  */
-function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], kills: readonly KillRecord[]) {
+export function rerunAfterKill(uid: string, before: Cleanup, again: Cleanup, kills: readonly KillRecord[]): KillRecord | undefined {
+  const nextAttempt = Number(again.attempt) === Number(before.attempt) + 1;
+  return kills.find(
+    (k) => k.stopped >= before.uptime && k.uptime <= again.uptime && (nextAttempt || k.unfinished.some((n) => n.includes(uid))),
+  );
+}
+
+/**
+ * Each flag file's cleanups, by the UIDs of the stopped pods. A second run is a re-run when
+ * {@link rerunAfterKill} says so, else repeated. Both are described in `detail`.
+ */
+export function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], kills: readonly KillRecord[]) {
   const byUid = new Map<string, Cleanup[]>();
   for (const c of cleanups) byUid.set(c.uid, [...(byUid.get(c.uid) ?? []), c]);
   let lost = 0;
@@ -277,9 +312,7 @@ function tally(uids: Iterable<string>, cleanups: readonly Cleanup[], kills: read
       delays.push(runs[0].cleaned - runs[0].stopped);
       for (let i = 1; i < runs.length; i++) {
         const [before, again] = [runs[i - 1], runs[i]];
-        const excuse = kills.find(
-          (k) => k.stopped >= before.uptime && k.uptime <= again.uptime && k.unfinished.some((n) => n.includes(uid)),
-        );
+        const excuse = rerunAfterKill(uid, before, again, kills);
         if (excuse) reruns++;
         else repeated++;
         const killsAt = kills.map((k) => `${k.uptime.toFixed(2)}-${k.stopped.toFixed(2)}`).join(', ');
@@ -327,7 +360,7 @@ export async function runChaos(options: ChaosOptions, log = console.log): Promis
   const waveTimes: WaveTiming[] = [];
   const uids = new Map<string, string>();
   const names = Array.from({ length: options.pods }, (_, i) => `audited-w${Math.floor(i / options.wave)}-${String(i).padStart(3, '0')}`);
-  const all = build(ns, hostPath, names, options.pollSeconds);
+  const all = build(ns, hostPath, names, options.pollSeconds, undefined, options.cleanupSleepSeconds);
   try {
     await apply(objectsYaml(all.filter((o: Json) => o.kind === 'DaemonSet')));
     let chaosDone = false;
@@ -522,7 +555,13 @@ if (process.argv[1]?.endsWith('chaos.js')) {
   const pollSeconds = flag('poll', 2, 60);
   (burst > 0
     ? runBurst({ files: burst, pollSeconds, collectorCpuMillis: process.argv.includes('--cpu') ? flag('cpu', 100, 2000) : undefined })
-    : runChaos({ pods: flag('pods', 100, 300), wave: flag('wave', 20, 50), kills: flag('kills', 6, 30), pollSeconds })
+    : runChaos({
+        pods: flag('pods', 100, 300),
+        wave: flag('wave', 20, 50),
+        kills: flag('kills', 6, 30),
+        pollSeconds,
+        cleanupSleepSeconds: flag('cleanup-sleep', 0, 10),
+      })
   ).then(
     (r) => (console.log(JSON.stringify(r, null, 1)), process.exit(0)),
     (e) => (console.error(e), process.exit(1)),

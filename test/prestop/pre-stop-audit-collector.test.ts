@@ -362,6 +362,72 @@ describe('the loop across restarts and under load (sh)', () => {
   );
 
   test(
+    'killed with SIGKILL after a cleanup succeeded but before its file moved, a restarted collector repeats that cleanup once, as the next attempt',
+    async () => {
+      const { root, dir, record, command, processed, processing } = setUp();
+      // An mv (`mv -f FILE DIR/`) that hangs when it would move pod-002's file to processed/: the collector is
+      // killed between the cleanup's success and the move.
+      const bin = join(root, '..', 'bin');
+      mkdirSync(bin);
+      const realMv = execFileSync('sh', ['-c', 'command -v mv'], { encoding: 'utf8' }).trim();
+      writeFileSync(
+        join(bin, 'mv'),
+        `#!/bin/sh\ncase $2$3 in */processing/pod-002.*/processed/) [ -e "${bin}/unblock" ] || { : > "${bin}/blocked"; exec sleep 30; } ;; esac\nexec ${realMv} "$@"\n`,
+        { mode: 0o755 },
+      );
+      writeFlags(dir, [podIdentity(1), podIdentity(2), podIdentity(3)]);
+      const names = flagFiles(list(dir));
+      const first = startInBackground(command, 'sh', { PATH: `${bin}:${process.env.PATH}` });
+      await until(() => existsSync(join(bin, 'blocked')), "the move of pod-002's file");
+      killGroup(first);
+      await first.exited;
+      expect(list(processing)).toEqual([names[1], names[2]]);
+
+      writeFileSync(join(bin, 'unblock'), '');
+      expect(runCollector(command, 'sh').status).toBe(0);
+      expect(recordedCalls(record).map((c) => [c.pod, c.attempt])).toEqual([
+        ['pod-001', '1'],
+        ['pod-002', '1'],
+        ['pod-002', '2'],
+        ['pod-003', '1'],
+      ]);
+      expect(list(processed)).toEqual(names);
+    },
+    HEAVY,
+  );
+
+  test(
+    'stopped with SIGTERM during a cleanup while its successor waits for the lock (a deleted pod), every file is cleaned once',
+    async () => {
+      const { dir, flagDirectory, record, processed, processing } = setUp();
+      const blocking = [
+        'sh',
+        '-c',
+        // pod-002's cleanup waits (at most 20 s) for the test to let it finish.
+        'printf "%s %s\\n" "$POD_NAME" "$CLEANUP_ATTEMPT" >> "$0"; if [ "$POD_NAME" = pod-002 ]; then : > "$0.blocked"; i=0; while [ ! -e "$0.unblock" ] && [ "$i" -lt 200 ]; do sleep 0.1; i=$((i + 1)); done; fi',
+        record,
+      ];
+      const command = collectorCommand({ flagDirectory, cleanupCommand: blocking });
+      writeFlags(dir, [podIdentity(1), podIdentity(2), podIdentity(3)]);
+      const names = flagFiles(list(dir));
+      const old = startInBackground(command, 'sh');
+      await until(() => existsSync(`${record}.blocked`), 'the cleanup of pod-002 to start');
+      const successor = startInBackground(command, 'sh', { COLLECTOR_PASSES: '1' });
+      await until(() => successor.output().includes('another collector holds the lock; waiting'), 'the successor to wait');
+      // The runtime signals only the container's first process, the collector's shell.
+      old.child.kill('SIGTERM');
+      writeFileSync(`${record}.unblock`, '');
+      expect(await old.exited).toBe(0);
+      expect(old.output()).toMatch(/processed: pod-002\.\S+: cleanup succeeded on attempt 1\n(.*\n)?prestop-audit-collector: stopping\n$/);
+      expect(await successor.exited).toBe(0);
+      expect(readFileSync(record, 'utf8')).toBe('pod-001 1\npod-002 1\npod-003 1\n');
+      expect(list(processed)).toEqual(names);
+      expect(list(processing)).toEqual([]);
+    },
+    HEAVY,
+  );
+
+  test(
     'a second collector on the node waits for the lock, then takes over',
     async () => {
       const { root, dir, record, command, processed } = setUp();
