@@ -349,17 +349,41 @@ function sshCommand(privateKeyPath: string, knownHostsPath: string, timeoutSecon
 /** What one update depends on: equal inputs give the same script. */
 export interface UpdateScriptInputs {
   readonly timeoutSeconds: number;
+  /**
+   * The most the repository and the new tree may take, KiB.
+   * @default - no limit
+   */
   readonly maxTreeKib?: number;
   readonly protocol: GitProtocol;
   readonly repository: string;
+  /**
+   * The branch or tag followed.
+   * @default - the default branch (or the pinned commit)
+   */
   readonly ref?: string;
+  /**
+   * The pinned commit's full id.
+   * @default - none: a ref is followed
+   */
   readonly commit?: string;
   readonly depth: number;
+  /**
+   * The served directory inside the repository.
+   * @default - the whole tree
+   */
   readonly subPath?: string;
   readonly shell: string;
+  /**
+   * The mounted credentials of a private repository.
+   * @default - none
+   */
   readonly creds?: GitCredentialFiles;
   readonly keepSymlinks: boolean;
   readonly submodules: GitSubmodules;
+  /**
+   * The CA bundle that replaces the image's for the repository's server.
+   * @default - the image's CA bundle
+   */
   readonly caBundlePath?: string;
   readonly markAfterUpdate: boolean;
 }
